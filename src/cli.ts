@@ -1,0 +1,157 @@
+/**
+ * `eqlwatch` command line: run | once | validate | replay | setup | notify-test.
+ * Exit codes: 0 success, 1 the command ran and found problems (invalid rules, failed runs), 2 usage errors.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface Command {
+  summary: string;
+  usage: string;
+  details: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  allowPositionals?: boolean;
+  run: (values: Record<string, unknown>, positionals: string[]) => Promise<number>;
+}
+
+const common = {
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const COMMON_HELP = `  -c, --config <file>   config file (default: $EQLWATCH_CONFIG, else config/eqlwatch.yml if present)
+  -h, --help            show this help`;
+
+const commands: Record<string, Command> = {
+  run: {
+    summary: 'run the worker: every enabled rule on its schedule, until SIGTERM/SIGINT',
+    usage: 'eqlwatch run [--config <file>] [--rules <dir|file>]',
+    details: `  -r, --rules <path>    rule directory or file (default: rules.dir from the config, "queries")
+
+Serves /healthz and /metrics on http.host:http.port (default 127.0.0.1:9464).
+Several workers may share one cluster: rules are split through leases in the state index.`,
+    options: { ...common, rules: { type: 'string', short: 'r' } },
+    run: async (v) => (await import('./worker/commands.js')).runCommand({ config: v.config as string | undefined, rules: v.rules as string | undefined }),
+  },
+  once: {
+    summary: 'run every enabled rule once over its pending window(s), then exit (for cron and CI)',
+    usage: 'eqlwatch once [--config <file>] [--rules <dir|file>] [--rule <rule_id>]',
+    details: `  -r, --rules <path>    rule directory or file
+      --rule <rule_id>  run only this rule (repeatable)`,
+    options: { ...common, rules: { type: 'string', short: 'r' }, rule: { type: 'string', multiple: true } },
+    run: async (v) =>
+      (await import('./worker/commands.js')).onceCommand({
+        config: v.config as string | undefined,
+        rules: v.rules as string | undefined,
+        only: (v.rule as string[] | undefined) ?? [],
+      }),
+  },
+  validate: {
+    summary: 'check rules and config; non-zero exit on any error',
+    usage: 'eqlwatch validate [--rules <dir|file>] [--config <file>]',
+    details: `  -r, --rules <path>    rule directory or file (default: rules.dir from the config, "queries")
+      --json            print a JSON report instead of text`,
+    options: { ...common, rules: { type: 'string', short: 'r' }, json: { type: 'boolean' } },
+    run: async (v) =>
+      (await import('./cli/validate.js')).validateCommand({
+        config: v.config as string | undefined,
+        rules: v.rules as string | undefined,
+        json: Boolean(v.json),
+      }),
+  },
+  replay: {
+    summary: 'evaluate rules over exported events (NDJSON) with no Elasticsearch; prints alert documents',
+    usage: 'eqlwatch replay --rules <dir|file> <events.ndjson> [--rule <rule_id>]',
+    details: `  -r, --rules <path>    rule directory or file (required)
+      --rule <rule_id>  only this rule (repeatable)
+      --space <id>      Kibana space for alert ids (default "default")
+      --now <iso>       alert build time (default: now), for reproducible output
+
+Each input line is an event: either a search hit {"_index","_id","_source"} (as exported from
+Elasticsearch; alert ids then equal those the worker writes) or a bare _source document.
+Output: one alert document per line, {"_id": …, "_index": …, "_source": …}. Progress goes to stderr.
+Use "-" to read events from stdin.`,
+    allowPositionals: true,
+    options: {
+      ...common,
+      rules: { type: 'string', short: 'r' },
+      rule: { type: 'string', multiple: true },
+      space: { type: 'string' },
+      now: { type: 'string' },
+    },
+    run: async (v, p) =>
+      (await import('./cli/replay.js')).replayCommand({
+        rules: v.rules as string | undefined,
+        only: (v.rule as string[] | undefined) ?? [],
+        spaceId: (v.space as string | undefined) ?? 'default',
+        now: v.now as string | undefined,
+        config: v.config as string | undefined,
+        input: p,
+      }),
+  },
+  setup: {
+    summary: 'create the alerts index template and index, the state index, and the Kibana data view',
+    usage: 'eqlwatch setup [--config <file>]',
+    details: `Idempotent. The Kibana data view and saved search are created through Kibana's API when
+kibana.url (or KIBANA_URL) is configured.`,
+    options: { ...common },
+    run: async (v) => (await import('./worker/commands.js')).setupCommand({ config: v.config as string | undefined }),
+  },
+  'notify-test': {
+    summary: 'send a clearly marked sample notification through one channel',
+    usage: 'eqlwatch notify-test --channel <name> [--config <file>]',
+    details: `      --channel <name>  a channel defined under notify.channels`,
+    options: { ...common, channel: { type: 'string' } },
+    run: async (v) =>
+      (await import('./worker/commands.js')).notifyTestCommand({
+        config: v.config as string | undefined,
+        channel: v.channel as string | undefined,
+      }),
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `eqlwatch ${VERSION}: Elastic Security EQL detection rules, outside Kibana
+
+Usage: eqlwatch <command> [options]
+
+Commands:
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run "eqlwatch <command> --help" for a command's options.
+Configuration: config/eqlwatch.yml or --config, overridden by ES_URL, ES_API_KEY, ES_USERNAME/ES_PASSWORD,
+KIBANA_URL, EQLWATCH_* environment variables (see README "Configuration").
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`eqlwatch: unknown command "${name}"\n\n${mainHelp()}`);
+    return 2;
+  }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+  } catch (err) {
+    process.stderr.write(`eqlwatch ${name}: ${(err as Error).message}\nUsage: ${cmd.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${cmd.details}\n${COMMON_HELP}\n`);
+    return 0;
+  }
+  return cmd.run(parsed.values, parsed.positionals);
+}

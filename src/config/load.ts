@@ -1,0 +1,105 @@
+/**
+ * Loads the worker config from a YAML file and the environment, validating with zod. Errors carry the file,
+ * line and column of the offending key and a hint; secret values never appear in them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { lineAt, RuleError } from '../rules/errors.js';
+import { esConfigFromEnv } from './es.js';
+import { configSchema, type Config } from './schema.js';
+
+/** A config problem: same shape as a rule problem (file, line, column, hint). */
+export class ConfigError extends RuleError {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_CONFIG_FILES = ['config/eqlwatch.yml', 'config/eqlwatch.yaml'];
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * `file` undefined: use EQLWATCH_CONFIG, else the first default file that exists, else defaults only.
+ * Environment variables (ES_*, KIBANA_URL, EQLWATCH_RULES_DIR, EQLWATCH_LOG_LEVEL, EQLWATCH_HTTP_PORT,
+ * EQLWATCH_ALERTS_INDEX, EQLWATCH_WORKER_ID) override the file.
+ */
+export function loadConfig(file?: string, env: Env = process.env): { config: Config; file: string | null } {
+  const path = file ?? env.EQLWATCH_CONFIG ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(f)) ?? null;
+  let raw: Record<string, unknown> = {};
+  let text = '';
+  let locate = (_keys: (string | number)[]): { line: number; column: number } => ({ line: 1, column: 1 });
+  if (path !== null) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file: ${(err as Error).message}`, path, 1, 1,
+        'pass --config <file>, set EQLWATCH_CONFIG, or remove the option to use defaults');
+    }
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const e = doc.errors[0];
+    if (e) {
+      const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+      throw new ConfigError(`invalid YAML: ${e.message.split('\n')[0]}`, path, at.line, at.col,
+        'check indentation (spaces, not tabs) and quoting', lineAt(text, at.line));
+    }
+    const js = doc.toJS() as unknown;
+    if (js !== null && js !== undefined) {
+      if (!isMap(doc.contents)) throw new ConfigError('the config file must be a YAML mapping', path, 1, 1, 'see config/eqlwatch.example.yml');
+      raw = js as Record<string, unknown>;
+    }
+    locate = (keys) => {
+      for (let n = keys.length; n > 0; n--) {
+        const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+        if (node?.range) {
+          const p = lineCounter.linePos(node.range[0]);
+          return { line: p.line, column: p.col };
+        }
+      }
+      return { line: 1, column: 1 };
+    };
+  }
+  const merged = overlayEnv(raw, env);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = path ?? '(environment)';
+    const pos = locate(issue.path as (string | number)[]);
+    const key = issue.path.join('.') || '(top level)';
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
+    throw new ConfigError(`${key}: ${issue.message}${more}`, where, pos.line, pos.column,
+      hintFor(issue.code, key), path ? lineAt(text, pos.line) : undefined);
+  }
+  return { config: parsed.data, file: path };
+}
+
+function hintFor(code: string, key: string): string {
+  if (code === 'unrecognized_keys') return 'remove the unknown key or check its spelling against config/eqlwatch.example.yml';
+  if (key.startsWith('elasticsearch')) return 'or set ES_URL / ES_API_KEY / ES_USERNAME+ES_PASSWORD in the environment';
+  return 'see the configuration reference in README.md';
+}
+
+function overlayEnv(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  const section = (k: string): Record<string, unknown> => ({ ...((out[k] as Record<string, unknown> | undefined) ?? {}) });
+  const es = section('elasticsearch');
+  if (env.ES_URL || env.ES_CLOUD_ID || env.ES_API_KEY || env.ES_API_KEY_FILE || env.ES_USERNAME || env.ES_PASSWORD ||
+      env.ES_PASSWORD_FILE || env.ES_CA_FILE || env.ES_CA_FINGERPRINT || env.ES_TLS_REJECT_UNAUTHORIZED ||
+      env.ES_REQUEST_TIMEOUT || env.ES_MAX_RETRIES) {
+    if (!es.node && !es.nodes && !es.cloud && !env.ES_URL && !env.ES_CLOUD_ID) es.node = 'http://127.0.0.1:9200';
+    out.elasticsearch = esConfigFromEnv(env, es);
+  }
+  const set = (sectionName: string, key: string, value: unknown): void => {
+    if (value === undefined || value === '') return;
+    out[sectionName] = { ...section(sectionName), [key]: value };
+  };
+  set('kibana', 'url', env.KIBANA_URL);
+  if (env.KIBANA_PASSWORD) set('kibana', 'password', { env: 'KIBANA_PASSWORD' });
+  set('kibana', 'username', env.KIBANA_USERNAME);
+  if (env.KIBANA_API_KEY) set('kibana', 'apiKey', { env: 'KIBANA_API_KEY' });
+  set('rules', 'dir', env.EQLWATCH_RULES_DIR);
+  set('logging', 'level', env.EQLWATCH_LOG_LEVEL ?? env.LOG_LEVEL);
+  set('alerts', 'index', env.EQLWATCH_ALERTS_INDEX);
+  set('worker', 'id', env.EQLWATCH_WORKER_ID);
+  if (env.EQLWATCH_HTTP_PORT) set('http', 'port', Number(env.EQLWATCH_HTTP_PORT));
+  return out;
+}

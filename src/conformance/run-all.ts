@@ -1,0 +1,43 @@
+/**
+ * Orchestration shared by `scripts/conformance.ts` and the conformance test: load each suite (the
+ * built-in ES QA suites, or any suite in the same format), run it, never throw for a query.
+ */
+import type { DatasetOptions } from './dataset.js';
+import type { Engine } from './engine.js';
+import { DatasetCache, loadDataset, loadSpecs } from './files.js';
+import { runSuite, type EngineCapabilities, type SuiteResult } from './runner.js';
+import { BUILTIN_SUITES, type IndexSource, type SuiteConfig, type SuiteSettings } from './suites.js';
+
+export interface RunOptions {
+  filter?: string;
+  caps: EngineCapabilities;
+  dataset?: DatasetOptions;
+  /** Run only these built-in suite files (all when absent). */
+  only?: readonly string[];
+}
+
+export function runBuiltinSuites(engine: Engine, root: string, options: RunOptions): SuiteResult[] {
+  const cache = new DatasetCache(root, options.dataset);
+  const selected = options.only ? BUILTIN_SUITES.filter((s) => options.only!.includes(s.file)) : BUILTIN_SUITES;
+  return selected.map((suite: SuiteConfig) => {
+    const { specs, dataset } = cache.load(suite.file, suite.indices);
+    return runSuite(engine, { file: suite.file, specs, dataset, settings: suite.settings, ...(options.filter ? { filter: options.filter } : {}) }, options.caps);
+  });
+}
+
+export interface CustomSuite {
+  /** Suite file path (absolute or relative to `root`). */
+  suite: string;
+  indices: IndexSource[];
+  settings: SuiteSettings;
+}
+
+export function runCustomSuite(engine: Engine, root: string, custom: CustomSuite, options: RunOptions): SuiteResult {
+  const specs = loadSpecs(root, custom.suite);
+  const dataset = loadDataset(root, custom.indices, options.dataset);
+  return runSuite(
+    engine,
+    { file: custom.suite, specs, dataset, settings: custom.settings, ...(options.filter ? { filter: options.filter } : {}) },
+    options.caps,
+  );
+}

@@ -1,0 +1,277 @@
+/**
+ * The alerts index: a composable index template plus a first backing index behind a write alias.
+ *
+ * Naming: alerts go to the alias `eqlwatch-alerts-<space>` (default `eqlwatch-alerts-default`), whose
+ * write index is `eqlwatch-alerts-<space>-000001`. A Kibana data view `eqlwatch-alerts-*` shows them.
+ * Not `.alerts-security.alerts-*`: dot-prefixed names are reserved for system/hidden indices
+ * (Elasticsearch warns on 8.x and Kibana owns those indices), so a user-space name is used.
+ *
+ * Mapping choices, all because alert documents carry attacker-controlled event fields:
+ *  - `kibana.alert.*` and the ECS fields alerts are searched by are mapped explicitly (Kibana's types);
+ *  - copied event fields map dynamically, strings as `keyword` with `ignore_above` (no text analysis of
+ *    hostile input, no Lucene term-length errors), `date_detection` off so one date-looking string cannot
+ *    turn a field into a date and reject later documents;
+ *  - `index.mapping.ignore_malformed` (as Kibana's alerts-as-data and Elastic's logs templates do): a value
+ *    of the wrong type is skipped and listed in `_ignored`, rather than losing the alert;
+ *  - a raised `total_fields.limit` with `ignore_dynamic_beyond_limit` (Elasticsearch 8.14+): fields beyond the
+ *    limit are kept in `_source` but not mapped, rather than rejecting the alert.
+ * Only core field types are used (the integ-test distribution has no mapper-extras or x-pack mappers).
+ */
+import type { Client } from '@elastic/elasticsearch';
+
+export const DEFAULT_ALERTS_ALIAS = 'eqlwatch-alerts-default';
+/** Bump when the mappings below change; stored in the template's `_meta`. */
+export const ALERTS_TEMPLATE_VERSION = 1;
+
+const KEYWORD_IGNORE_ABOVE = 1024;
+
+const keyword = { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } as const;
+const date = { type: 'date' } as const;
+const ip = { type: 'ip' } as const;
+const long = { type: 'long' } as const;
+const float = { type: 'float' } as const;
+const bool = { type: 'boolean' } as const;
+/** Long free text: exact keyword (prefix of `ignore_above`) plus an analysed `.text` sub-field. */
+const longKeywordWithText = {
+  type: 'keyword',
+  ignore_above: 8191,
+  fields: { text: { type: 'text' } },
+} as const;
+
+type Mapping = Record<string, unknown>;
+
+/** Nested `properties` from dotted paths, e.g. {'a.b': x} -> {a: {properties: {b: x}}}. */
+function tree(flat: Record<string, Mapping>): Mapping {
+  const root: Record<string, Mapping> = {};
+  for (const [path, leaf] of Object.entries(flat)) {
+    const parts = path.split('.');
+    let level = root;
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1) {
+        level[part] = leaf;
+      } else {
+        const next = (level[part] ??= { properties: {} }) as { properties: Record<string, Mapping> };
+        level = next.properties;
+      }
+    }
+  }
+  return root;
+}
+
+const ancestor = {
+  properties: { id: keyword, index: keyword, type: keyword, depth: long, rule: keyword },
+};
+
+const eventDates = ['created', 'ingested', 'start', 'end'];
+
+/** Explicit mappings (flat dotted paths; `tree` nests them). */
+const explicitFields: Record<string, Mapping> = {
+  '@timestamp': date,
+  'event.kind': keyword,
+  'event.category': keyword,
+  'event.type': keyword,
+  'event.action': keyword,
+  'event.dataset': keyword,
+  'event.module': keyword,
+  ...Object.fromEntries(eventDates.map((f) => [`event.${f}`, date])),
+  ...Object.fromEntries(eventDates.map((f) => [`kibana.alert.original_event.${f}`, date])),
+  'kibana.alert.original_event.kind': keyword,
+  'kibana.alert.original_event.category': keyword,
+  'kibana.alert.original_event.type': keyword,
+  'kibana.alert.original_event.action': keyword,
+  'kibana.alert.original_event.dataset': keyword,
+  'kibana.alert.original_event.module': keyword,
+  'kibana.alert.original_time': date,
+  'kibana.alert.start': date,
+  'kibana.alert.last_detected': date,
+  'kibana.alert.intended_timestamp': date,
+  'kibana.alert.uuid': keyword,
+  'kibana.alert.status': keyword,
+  'kibana.alert.workflow_status': keyword,
+  'kibana.alert.workflow_tags': keyword,
+  'kibana.alert.workflow_assignee_ids': keyword,
+  'kibana.alert.severity': keyword,
+  'kibana.alert.risk_score': float,
+  'kibana.alert.reason': longKeywordWithText,
+  'kibana.alert.depth': long,
+  'kibana.alert.ancestors': ancestor,
+  'kibana.alert.building_block_type': keyword,
+  'kibana.alert.group.id': keyword,
+  'kibana.alert.group.index': { type: 'integer' },
+  'kibana.alert.url': { type: 'keyword', index: false, doc_values: false },
+  'kibana.alert.sequence.events': {
+    properties: { id: keyword, index: keyword, original_time: date },
+  },
+  'kibana.alert.rule.uuid': keyword,
+  'kibana.alert.rule.rule_id': keyword,
+  'kibana.alert.rule.name': keyword,
+  'kibana.alert.rule.description': longKeywordWithText,
+  'kibana.alert.rule.severity': keyword,
+  'kibana.alert.rule.risk_score': float,
+  'kibana.alert.rule.tags': keyword,
+  'kibana.alert.rule.type': keyword,
+  'kibana.alert.rule.rule_type_id': keyword,
+  'kibana.alert.rule.category': keyword,
+  'kibana.alert.rule.consumer': keyword,
+  'kibana.alert.rule.producer': keyword,
+  'kibana.alert.rule.producer_engine': keyword,
+  'kibana.alert.rule.version': keyword,
+  'kibana.alert.rule.from': keyword,
+  'kibana.alert.rule.to': keyword,
+  'kibana.alert.rule.interval': keyword,
+  'kibana.alert.rule.indices': keyword,
+  'kibana.alert.rule.max_signals': long,
+  'kibana.alert.rule.author': keyword,
+  'kibana.alert.rule.references': keyword,
+  'kibana.alert.rule.false_positives': keyword,
+  'kibana.alert.rule.license': keyword,
+  'kibana.alert.rule.note': { type: 'text' },
+  'kibana.alert.rule.timestamp_override': keyword,
+  'kibana.alert.rule.immutable': bool,
+  'kibana.alert.rule.enabled': bool,
+  'kibana.alert.rule.execution.uuid': keyword,
+  'kibana.alert.rule.execution.type': keyword,
+  'kibana.alert.rule.execution.timestamp': date,
+  // Kibana maps rule parameters as `flattened`: searchable leaves without one mapping per key.
+  'kibana.alert.rule.parameters': { type: 'flattened', ignore_above: 4096 },
+  'kibana.alert.rule.threat': {
+    properties: {
+      framework: keyword,
+      tactic: { properties: { id: keyword, name: keyword, reference: keyword } },
+      technique: {
+        properties: {
+          id: keyword,
+          name: keyword,
+          reference: keyword,
+          subtechnique: { properties: { id: keyword, name: keyword, reference: keyword } },
+        },
+      },
+    },
+  },
+  'kibana.space_ids': keyword,
+  'kibana.version': keyword,
+  // ECS fields alerts are commonly filtered by whose type dynamic mapping would get wrong.
+  message: { type: 'text' },
+  'process.command_line': longKeywordWithText,
+  'process.parent.command_line': longKeywordWithText,
+  'process.args': keyword,
+  'process.start': date,
+  'process.end': date,
+  'process.parent.start': date,
+  'process.parent.end': date,
+  'process.pid': long,
+  'process.parent.pid': long,
+  'host.ip': ip,
+  'source.ip': ip,
+  'destination.ip': ip,
+  'client.ip': ip,
+  'server.ip': ip,
+  'file.created': date,
+  'file.mtime': date,
+  'file.ctime': date,
+  'file.accessed': date,
+};
+
+export interface AlertsTemplateOptions {
+  /** Write alias (default `eqlwatch-alerts-default`). */
+  alias?: string;
+  /** Mapped-field limit; raised because alerts copy whole events (default 6000). */
+  totalFieldsLimit?: number;
+  /** Template priority; must differ from any other template matching the same names (default 250). */
+  priority?: number;
+}
+
+/** Composable template name for an alias. */
+export function alertsTemplateName(alias: string = DEFAULT_ALERTS_ALIAS): string {
+  return `${alias}-template`;
+}
+
+/** First backing index behind the alias. */
+export function initialAlertsIndex(alias: string = DEFAULT_ALERTS_ALIAS): string {
+  return `${alias}-000001`;
+}
+
+/** The mappings of the alerts index (pure, exported for inspection and tests). */
+export function alertsMappings(): Mapping {
+  return {
+    dynamic: true,
+    date_detection: false,
+    numeric_detection: false,
+    dynamic_templates: [
+      // Hostile strings: exact keyword values, never analysed, long ones kept in _source only.
+      { strings_as_keyword: { match_mapping_type: 'string', mapping: { ...keyword } } },
+    ],
+    properties: tree(explicitFields),
+  };
+}
+
+/** The composable index template body (pure). */
+export function alertsIndexTemplate(opts: AlertsTemplateOptions = {}): Record<string, unknown> {
+  const alias = opts.alias ?? DEFAULT_ALERTS_ALIAS;
+  return {
+    index_patterns: [alias, `${alias}-*`],
+    priority: opts.priority ?? 250,
+    _meta: { managed_by: 'eqlwatch', version: ALERTS_TEMPLATE_VERSION },
+    template: {
+      settings: {
+        'index.number_of_shards': 1,
+        'index.auto_expand_replicas': '0-1',
+        'index.mapping.total_fields.limit': opts.totalFieldsLimit ?? 6000,
+        'index.mapping.total_fields.ignore_dynamic_beyond_limit': true,
+        'index.mapping.ignore_malformed': true,
+      },
+      mappings: alertsMappings(),
+    },
+  };
+}
+
+function errorType(e: unknown): string | undefined {
+  const body = (e as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
+  return body?.error?.type;
+}
+
+export interface EnsuredAlertsIndex {
+  alias: string;
+  /** The index writes go to. */
+  writeIndex: string;
+  /** True when this call created the index. */
+  created: boolean;
+}
+
+/**
+ * Idempotently installs the template and the first index with its write alias. Safe to call from
+ * several workers at once. Existing indices get the template's (additive) mappings, so a new eqlwatch
+ * version can add fields without a rollover.
+ */
+export async function ensureAlertsIndex(client: Client, opts: AlertsTemplateOptions = {}): Promise<EnsuredAlertsIndex> {
+  const alias = opts.alias ?? DEFAULT_ALERTS_ALIAS;
+  const body = alertsIndexTemplate(opts);
+  await client.indices.putIndexTemplate({ name: alertsTemplateName(alias), ...body });
+
+  // The name may already be an alias (normal case) or a concrete index (auto-created by an earlier write).
+  const aliasExists = await client.indices.existsAlias({ name: alias });
+  if (aliasExists) {
+    const res = await client.indices.getAlias({ name: alias });
+    const entries = Object.entries(res);
+    const write =
+      entries.find(([, v]) => v.aliases?.[alias]?.is_write_index === true)?.[0] ??
+      (entries.length === 1 ? entries[0]?.[0] : undefined);
+    if (write === undefined) throw new Error(`alias ${alias} has several indices and no write index`);
+    await client.indices.putMapping({ index: write, ...(alertsMappings() as object) });
+    return { alias, writeIndex: write, created: false };
+  }
+  if (await client.indices.exists({ index: alias })) {
+    await client.indices.putMapping({ index: alias, ...(alertsMappings() as object) });
+    return { alias, writeIndex: alias, created: false };
+  }
+
+  const index = initialAlertsIndex(alias);
+  try {
+    await client.indices.create({ index, aliases: { [alias]: { is_write_index: true } }, wait_for_active_shards: 1 });
+    return { alias, writeIndex: index, created: true };
+  } catch (e) {
+    // Another worker won the race: fine, the index now exists with the alias.
+    if (errorType(e) === 'resource_already_exists_exception') return { alias, writeIndex: index, created: false };
+    throw e;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Elasticsearch client factory: turns a validated `EsConfig` into a client, resolving secrets from
+ * the environment or files at this point only (so a rotated secret file is picked up on restart and
+ * no secret sits in the parsed config).
+ */
+import { readFileSync } from 'node:fs';
+import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { esNodeUrls, type EsConfig, type EsSecret } from '../config/es.js';
+
+export interface SecretSources {
+  env: Record<string, string | undefined>;
+  readFile: (path: string) => string;
+}
+
+const defaultSources: SecretSources = {
+  env: process.env,
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+/** Raised when a secret reference cannot be resolved; the message names the source, never the value. */
+export class EsSecretError extends Error {
+  override name = 'EsSecretError';
+}
+
+export function resolveEsSecret(secret: EsSecret, what: string, sources: SecretSources = defaultSources): string {
+  if (typeof secret === 'string') return secret;
+  if ('env' in secret) {
+    const v = sources.env[secret.env];
+    if (v === undefined || v === '') throw new EsSecretError(`${what}: environment variable ${secret.env} is not set`);
+    return v;
+  }
+  let text: string;
+  try {
+    text = sources.readFile(secret.file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new EsSecretError(`${what}: cannot read ${secret.file} (${code})`);
+  }
+  const v = text.replace(/\r?\n$/, '');
+  if (v === '') throw new EsSecretError(`${what}: ${secret.file} is empty`);
+  return v;
+}
+
+/** The client options for a config (exported so the mapping is testable without a cluster). */
+export function esClientOptions(config: EsConfig, sources: SecretSources = defaultSources): ClientOptions {
+  const opts: ClientOptions = {
+    requestTimeout: config.requestTimeout,
+    maxRetries: config.maxRetries,
+    // Never echo request bodies (alerts carry attacker-controlled fields) in client-side errors.
+    redaction: { type: 'replace' },
+  };
+  const urls = esNodeUrls(config);
+  if (urls.length > 0) opts.nodes = urls;
+  if (config.cloud) opts.cloud = { id: config.cloud.id };
+  if (config.auth) {
+    opts.auth =
+      'apiKey' in config.auth
+        ? { apiKey: resolveEsSecret(config.auth.apiKey, 'elasticsearch.auth.apiKey', sources) }
+        : {
+            username: config.auth.username,
+            password: resolveEsSecret(config.auth.password, 'elasticsearch.auth.password', sources),
+          };
+  }
+  if (config.tls) {
+    const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: config.tls.rejectUnauthorized };
+    if (config.tls.caFile) {
+      try {
+        tls.ca = sources.readFile(config.tls.caFile);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        throw new EsSecretError(`elasticsearch.tls.caFile: cannot read ${config.tls.caFile} (${code})`);
+      }
+    }
+    opts.tls = tls;
+    if (config.tls.caFingerprint) opts.caFingerprint = config.tls.caFingerprint;
+  }
+  return opts;
+}
+
+export function createEsClient(config: EsConfig, sources: SecretSources = defaultSources): Client {
+  return new Client(esClientOptions(config, sources));
+}

@@ -1,0 +1,23 @@
+/** Public API of the notification subsystem. */
+export * from './types.js';
+export * from './outbox.js';
+export { EsOutbox, OUTBOX_MAPPINGS, type EsOutboxOptions } from './es-outbox.js';
+export * from './dispatch.js';
+export { Notifier, type EnqueueReport } from './notifier.js';
+export { matchRoutes, isMuted, routeMatches, throttleKey, ruleKey, type ResolvedRoute } from './routing.js';
+export { buildChannel, buildChannels, deliverOptions, renderOptions } from './factory.js';
+export { notifyTest, type NotifyTestResult } from './notify-test.js';
+export { sampleAlert, SAMPLE_ALERT_ID } from './sample.js';
+export { resolveSecret } from './secrets.js';
+export { type Channel, type ChannelType, type Deliverable, DeliveryError, parseRetryAfter } from './channels/channel.js';
+export { EmailChannel, type EmailChannelOptions } from './channels/email.js';
+export { SlackChannel, type SlackChannelOptions } from './channels/slack.js';
+export { WebhookChannel, type WebhookChannelOptions } from './channels/webhook.js';
+export { SIGNATURE_HEADER, signBody, verifySignature } from './channels/signature.js';
+export * from './render/escape.js';
+export { summarizeAlert, isBuildingBlock, locator, DEFAULT_LIMITS, type SummaryLimits } from './render/summary.js';
+export { kibanaAlertUrl, type KibanaLinkConfig } from './render/links.js';
+export { type RenderInput, type RenderOptions, SEVERITY_COLOR } from './render/common.js';
+export { renderEmail, renderSubject, renderText, renderHtml, type RenderedEmail } from './render/email.js';
+export { renderSlack, type SlackMessage } from './render/slack.js';
+export { renderWebhook, type WebhookBody } from './render/webhook.js';

@@ -1,0 +1,10 @@
+export { generateScenario, resolveOptions, indexOfDoc } from './generate.js';
+export type { Scenario, ScenarioOptions, ResolvedScenarioOptions, InjectedAttack, ExpectedAlert } from './generate.js';
+export { SEED_RULES, DEFAULT_ATTACK_MIX } from './attacks.js';
+export type { AttackKind, AttackMix, SeedRule } from './attacks.js';
+export { DEFAULT_BENIGN_MIX } from './benign.js';
+export type { BenignKind, BenignMix } from './benign.js';
+export { PROCESS_INDEX } from './process-events.js';
+export { AUDIT_INDEX } from './audit-events.js';
+export type { ScenarioDoc } from './timeline.js';
+export { Prng } from './prng.js';

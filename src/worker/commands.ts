@@ -1,0 +1,278 @@
+/**
+ * The Elasticsearch-backed commands: `run` (the service), `once`, `setup` and `notify-test`.
+ * Wires config, rules, the Elasticsearch client, state, alerts, notifications and operations together.
+ */
+import { hostname } from 'node:os';
+import type { Client } from '@elastic/elasticsearch';
+import { loadConfig, ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createEsClient } from '../es/client.js';
+import { describeEsConfig } from '../config/es.js';
+import { ensureAlertsIndex } from '../es/alerts-template.js';
+import { EsStateStore } from '../es/state-store.js';
+import { setupKibana } from '../kibana/setup.js';
+import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, newMetrics, type DeliveryMetrics } from '../notify/index.js';
+import type { NotifyConfig } from '../config/notify.js';
+import { createLogger, type Logger } from '../ops/logger.js';
+import { Metrics } from '../ops/metrics.js';
+import { startOpsServer } from '../ops/http.js';
+import { loadRules } from '../rules/load.js';
+import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
+import { prepareRule, type PreparedRule } from './prepared-rule.js';
+import { Scheduler } from './scheduler.js';
+
+interface Loaded {
+  config: Config;
+  logger: Logger;
+  client: Client;
+  rules: PreparedRule[];
+  ruleErrors: number;
+}
+
+async function load(opts: { config?: string; rules?: string }): Promise<Loaded | number> {
+  let config: Config;
+  try {
+    config = loadConfig(opts.config).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logging.level });
+  const rulesDir = opts.rules ?? config.rules.dir;
+  let report;
+  try {
+    report = await loadRules(rulesDir);
+  } catch (err) {
+    logger.fatal({ 'file.path': rulesDir, err: String(err) }, `cannot read rules at ${rulesDir}; pass --rules <dir|file> or set rules.dir`);
+    return 2;
+  }
+  for (const e of report.errors) logger.error({ 'file.path': e.file, 'file.line': e.line, 'file.column': e.column, hint: e.hint }, `invalid rule: ${e.format()}`);
+  for (const s of report.skipped) logger.warn({ 'file.path': s.file }, `skipped ${s.file}: ${s.reason}`);
+  const rules = report.rules.filter((r) => r.enabled).map(prepareRule);
+  logger.info({ rules: rules.length, invalid: report.errors.length, skipped: report.skipped.length }, `loaded ${rules.length} enabled rule(s) from ${rulesDir}; connecting to Elasticsearch ${describeEsConfig(config.elasticsearch)}`);
+  return { config, logger, client: createEsClient(config.elasticsearch), rules, ruleErrors: report.errors.length };
+}
+
+function notifyConfig(config: Config): NotifyConfig {
+  return {
+    ...config.notify,
+    kibana: {
+      ...config.notify.kibana,
+      ...(config.kibana.url ? { url: config.kibana.url } : {}),
+      spaceId: config.notify.kibana.spaceId ?? config.alerts.spaceId,
+      alertsIndex: config.alerts.index,
+    },
+  };
+}
+
+/** Everything a run needs that outlives one rule execution. */
+async function prepareServices(l: Loaded, metrics: Metrics) {
+  const { config, client, logger } = l;
+  const store = new EsStateStore(client, { index: config.state.index });
+  const outbox = new EsOutbox(client, { index: config.notify.outbox.index });
+  await Promise.all([ensureAlertsIndex(client, { alias: config.alerts.index }), store.ensureIndex(), outbox.ensureIndex()]);
+  const nc = notifyConfig(config);
+  const notifier = new Notifier(nc, outbox);
+  const channels = buildChannels(nc);
+  const delivery: DeliveryMetrics = newMetrics();
+  const runs = metrics.counter('eqlwatch_rule_runs_total', 'Rule executions by outcome');
+  const events = metrics.counter('eqlwatch_events_read_total', 'Events read from Elasticsearch');
+  const alerts = metrics.counter('eqlwatch_alerts_written_total', 'Alert documents created');
+  const errors = metrics.counter('eqlwatch_errors_total', 'Errors by kind');
+  const lag = metrics.gauge('eqlwatch_rule_lag_seconds', 'How far the rule checkpoint is behind now');
+  const lastSuccess = metrics.gauge('eqlwatch_rule_last_success_timestamp_seconds', 'Unix time of the last successful run');
+  const deps: ExecuteDeps = {
+    client,
+    store,
+    logger,
+    workerId: config.worker.id ?? `${hostname()}-${process.pid}`,
+    alertsIndex: config.alerts.index,
+    spaceId: config.alerts.spaceId,
+    kibanaUrl: config.kibana.url ?? null,
+    settings: {
+      ingestDelayMs: config.worker.ingestDelay,
+      maxWindowMs: config.worker.maxWindow,
+      maxCatchupMs: config.worker.maxCatchup,
+      leaseTtlMs: config.worker.leaseTtl,
+      pageSize: config.worker.pageSize,
+      maxPendingSequences: config.worker.maxPendingSequences,
+      reorderSlackMs: config.worker.reorderSlack,
+    },
+    onAlerts: async (built) => {
+      const report = await notifier.enqueueAlerts(built.map((a) => a.doc));
+      if (report.enqueued > 0) logger.debug({ ...report }, `queued ${report.enqueued} notification(s)`);
+    },
+    ...(process.env.EQLWATCH_TEST_CRASH_AFTER_ALERTS === '1'
+      ? { afterAlertsWritten: () => process.kill(process.pid, 'SIGKILL') }
+      : {}),
+  };
+  const execute = async (p: PreparedRule, signal?: AbortSignal): Promise<ExecuteResult | null> => {
+    const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+    try {
+      const result = await executeRule({ ...deps, ...(signal ? { signal } : {}) }, p);
+      if (result.status === 'skipped') {
+        runs({ ...labels, outcome: 'skipped' });
+        logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
+        return result;
+      }
+      runs({ ...labels, outcome: result.status });
+      for (const w of result.windows) {
+        events(labels, w.eventsRead);
+        alerts(labels, w.alertsCreated);
+      }
+      if (result.gap) errors({ kind: 'gap' });
+      lag(labels, result.lagMs / 1000);
+      lastSuccess(labels, Date.now() / 1000);
+      return result;
+    } catch (err) {
+      const aborted = signal?.aborted;
+      runs({ ...labels, outcome: aborted ? 'aborted' : 'failed' });
+      if (!aborted) errors({ kind: 'rule_run' });
+      logger.error({ 'rule.id': p.rule.id, 'rule.name': p.rule.name, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
+        aborted ? `${p.rule.name}: run abandoned at shutdown; its window will be read again` : `${p.rule.name}: run failed, the window will be retried next run: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const deliver = async (): Promise<void> => {
+    try {
+      const round = await deliverDue(outbox, channels, Date.now(), { ...deliverOptions(nc), metrics: delivery, logger });
+      if (round.sent + round.failed + round.dead > 0) logger.info({ ...round }, `notifications: ${round.sent} sent, ${round.failed} failed (will retry), ${round.dead} gave up`);
+    } catch (err) {
+      errors({ kind: 'notify' });
+      logger.error({ 'error.message': (err as Error).message }, `notification delivery failed: ${(err as Error).message}`);
+    }
+  };
+  return { deps, execute, deliver, delivery, channels };
+}
+
+export async function onceCommand(opts: { config?: string; rules?: string; only: string[] }): Promise<number> {
+  const l = await load(opts);
+  if (typeof l === 'number') return l;
+  try {
+    const rules = l.rules.filter((p) => opts.only.length === 0 || opts.only.includes(p.rule.id));
+    if (opts.only.length > 0 && rules.length !== opts.only.length) {
+      l.logger.error({ requested: opts.only }, 'some --rule ids are not among the enabled rules');
+      return 2;
+    }
+    const services = await prepareServices(l, new Metrics());
+    let failed = 0;
+    for (const p of rules) if ((await services.execute(p)) === null) failed++;
+    await services.deliver();
+    return failed > 0 || l.ruleErrors > 0 ? 1 : 0;
+  } finally {
+    await l.client.close();
+  }
+}
+
+export async function runCommand(opts: { config?: string; rules?: string }): Promise<number> {
+  const l = await load(opts);
+  if (typeof l === 'number') return l;
+  const { config, logger } = l;
+  const metrics = new Metrics();
+  const services = await prepareServices(l, metrics);
+  const byId = new Map(l.rules.map((p) => [p.rule.id, p]));
+  const scheduler = new Scheduler({
+    rules: l.rules.map((p) => ({ id: p.rule.id, intervalMs: p.rule.intervalMs })),
+    concurrency: config.worker.concurrency,
+    run: async (id, signal) => {
+      await services.execute(byId.get(id)!, signal);
+      if (!signal.aborted) await services.deliver();
+    },
+  });
+  let lastTick = Date.now();
+  const ops = config.http.enabled
+    ? await startOpsServer({
+        host: config.http.host,
+        port: config.http.port,
+        metrics: {
+          render: () => {
+            const gauge = metrics.gauge('eqlwatch_notifications_total', 'Notification deliveries by outcome');
+            for (const [k, v] of Object.entries(services.delivery)) gauge({ outcome: k }, v);
+            return metrics.render();
+          },
+        } as Metrics,
+        health: () => ({ healthy: Date.now() - lastTick < 60_000, rules: l.rules.length, running: scheduler.active, workerId: services.deps.workerId }),
+      })
+    : null;
+  const heartbeat = setInterval(() => (lastTick = Date.now()), 5_000);
+  if (ops) logger.info({ url: ops.url }, `health and metrics on ${ops.url}/healthz and ${ops.url}/metrics`);
+  scheduler.start();
+  logger.info({ rules: l.rules.length, workerId: services.deps.workerId }, `eqlwatch worker started with ${l.rules.length} rule(s)`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, `${signal} received: finishing or abandoning current runs (no window is lost)`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(heartbeat);
+  await scheduler.stop();
+  await ops?.close();
+  await l.client.close();
+  logger.info('eqlwatch worker stopped');
+  return 0;
+}
+
+export async function setupCommand(opts: { config?: string }): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(opts.config).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const client = createEsClient(config.elasticsearch);
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  try {
+    const idx = await ensureAlertsIndex(client, { alias: config.alerts.index });
+    out(`alerts: alias ${idx.alias} → ${idx.writeIndex}${idx.created ? ' (created)' : ' (exists)'}`);
+    await new EsStateStore(client, { index: config.state.index }).ensureIndex();
+    out(`state: index ${config.state.index} ready`);
+    await new EsOutbox(client, { index: config.notify.outbox.index }).ensureIndex();
+    out(`notifications: outbox index ${config.notify.outbox.index} ready`);
+    if (config.kibana.url) {
+      const k = await setupKibana(config);
+      out(`kibana: data view "${k.dataViewTitle}" (${k.dataViewId}) and saved search "${k.savedSearchTitle}" ready`);
+    } else {
+      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead');
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`eqlwatch setup failed: ${(err as Error).message}\nhint: check elasticsearch.node / ES_URL and credentials (eqlwatch validate checks the config)\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function notifyTestCommand(opts: { config?: string; channel?: string }): Promise<number> {
+  if (!opts.channel) {
+    process.stderr.write('Usage: eqlwatch notify-test --channel <name>\n');
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(opts.config).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    const result = await notifyTest(opts.channel, notifyConfig(config));
+    process.stdout.write(`sent a test notification through "${result.channel}" (notification id ${result.notificationId})\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`notify-test through "${opts.channel}" failed: ${(err as Error).message}\nhint: check notify.channels.${opts.channel} and its secrets\n`);
+    return 1;
+  }
+}

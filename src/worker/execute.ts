@@ -1,0 +1,281 @@
+/**
+ * One execution of one rule against Elasticsearch: take the rule's lease, read each pending window
+ * (pushed-down filter, PIT + search_after), evaluate locally, write alerts with deterministic ids, hand
+ * them to notifications, and only then advance the checkpoint (with the sequence state) under optimistic
+ * concurrency. A crash anywhere before the checkpoint write repeats the window; deterministic ids and
+ * bulk `create` make the repeat write nothing new, so every match gives exactly one alert.
+ */
+import type { Client } from '@elastic/elasticsearch';
+import type { BuiltAlert } from '../alerts/build.js';
+import type { KeyTuple } from '../eql/compiled.js';
+import { narrowByKeys, or, pushdownAny, pushdownQuery, type QueryDsl } from '../eql/pushdown.js';
+import { writeAlerts, type FailedAlert } from '../es/alert-writer.js';
+import { fetchFieldSchema, fetchIgnoreAbove } from '../es/field-caps.js';
+import { readWindow, type Hit } from '../es/source.js';
+import { ConflictError, type EsStateStore, type RuleState, type StateVersion } from '../es/state-store.js';
+import type { Logger } from '../ops/logger.js';
+import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
+import type { RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
+import { planWindows, type Window } from './windows.js';
+
+export interface ExecuteDeps {
+  client: Client;
+  store: EsStateStore;
+  logger: Logger;
+  workerId: string;
+  alertsIndex: string;
+  spaceId: string;
+  kibanaUrl: string | null;
+  settings: {
+    ingestDelayMs: number;
+    maxWindowMs: number;
+    maxCatchupMs: number;
+    leaseTtlMs: number;
+    pageSize: number;
+    maxPendingSequences: number;
+    reorderSlackMs: number;
+  };
+  /** Durable hand-off of alerts to notifications; must finish before the checkpoint advances. */
+  onAlerts?: (alerts: BuiltAlert[], p: PreparedRule) => Promise<void>;
+  /** Test-only fault injection: called after alerts are written, before the checkpoint is saved. */
+  afterAlertsWritten?: () => void;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export interface WindowReport {
+  from: string;
+  to: string;
+  eventsRead: number;
+  matches: number;
+  alertsCreated: number;
+  alertsDuplicate: number;
+  truncated: number;
+  durationMs: number;
+}
+
+export type ExecuteResult =
+  | { status: 'skipped'; reason: string }
+  | { status: 'ok' | 'aborted'; windows: WindowReport[]; gap: Window | null; lagMs: number };
+
+export class AlertWriteError extends Error {
+  constructor(readonly failed: FailedAlert[]) {
+    super(`${failed.length} alert(s) could not be written: ${failed.slice(0, 3).map((f) => `${f.id} (${f.status} ${f.reason})`).join('; ')}`);
+    this.name = 'AlertWriteError';
+  }
+}
+
+export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<ExecuteResult> {
+  const { store, workerId, settings } = deps;
+  const now = deps.now ?? Date.now;
+  const ruleId = p.rule.id;
+  const acquired = await store.acquireLease(ruleId, workerId, settings.leaseTtlMs);
+  if (!acquired.acquired) return { status: 'skipped', reason: `lease held by ${acquired.holder.owner} until ${acquired.holder.expiresAt}` };
+  let state: RuleState = acquired.state;
+  let version: StateVersion = acquired.version;
+  const checkpoint = state.checkpoint ? Date.parse(state.checkpoint.windowEnd) : null;
+  const plan = planWindows({
+    now: now(),
+    lookbackMs: p.rule.lookbackMs,
+    checkpoint,
+    ingestDelayMs: settings.ingestDelayMs,
+    maxWindowMs: settings.maxWindowMs,
+    maxCatchupMs: settings.maxCatchupMs,
+  });
+  if (plan.gap) {
+    deps.logger.error(
+      { 'rule.id': ruleId, 'rule.name': p.rule.name, gap: { from: iso(plan.gap.from), to: iso(plan.gap.to) } },
+      `rule ${p.rule.name}: ${Math.round((plan.gap.to - plan.gap.from) / 1000)}s of events were not queried (backlog beyond worker.maxCatchup)`,
+    );
+  }
+  const engine = newEngine(
+    p,
+    { reorderSlackMs: settings.reorderSlackMs, maxPendingPerStage: settings.maxPendingSequences },
+    engineState(state.pending),
+  );
+  const filters = await pushdownFor(deps, p);
+  const reports: WindowReport[] = [];
+  let status: 'ok' | 'aborted' = 'ok';
+  try {
+    for (const w of plan.windows) {
+      if (deps.signal?.aborted) {
+        status = 'aborted';
+        break;
+      }
+      const started = now();
+      const { matches, eventsRead } = await readAndEvaluate(deps, p, engine, filters, w);
+      const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
+      const { alerts, truncated } = alertsForMatches(p, matches, ctx);
+      const unique = dedupeById(alerts);
+      const written = await writeAlerts(deps.client, deps.alertsIndex, unique);
+      if (written.failed.length > 0) throw new AlertWriteError(written.failed);
+      deps.afterAlertsWritten?.();
+      if (deps.onAlerts && unique.length > 0) await deps.onAlerts(unique, p);
+      // Only now is the window durable: advance the checkpoint with the matcher state, and renew the lease.
+      const lease = { owner: workerId, expiresAt: iso(now() + settings.leaseTtlMs) };
+      const next: RuleState = {
+        checkpoint: { windowEnd: iso(w.to), lastSort: null },
+        pending: engine.snapshot(),
+        lease,
+      };
+      version = await store.save(ruleId, next, version);
+      state = next;
+      if (truncated > 0) {
+        deps.logger.warn(
+          { 'rule.id': ruleId, 'rule.name': p.rule.name, truncated, max_signals: p.rule.maxSignals },
+          `rule ${p.rule.name} reached the maximum alert limit (max_signals=${p.rule.maxSignals}); ${truncated} match(es) in this window were not alerted`,
+        );
+      }
+      const report: WindowReport = {
+        from: iso(w.from),
+        to: iso(w.to),
+        eventsRead,
+        matches: matches.length,
+        alertsCreated: written.created,
+        alertsDuplicate: written.duplicates,
+        truncated,
+        durationMs: now() - started,
+      };
+      reports.push(report);
+      deps.logger.info(
+        { 'rule.id': ruleId, 'rule.name': p.rule.name, window: { from: report.from, to: report.to }, events: eventsRead, matches: report.matches, alerts: written.created, duplicates: written.duplicates, 'event.duration': report.durationMs * 1e6 },
+        `${p.rule.name}: window ${report.from} → ${report.to}, ${eventsRead} event(s) read, ${report.matches} match(es), ${written.created} alert(s) written${written.duplicates ? `, ${written.duplicates} already present` : ''} in ${report.durationMs} ms`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof ConflictError) {
+      return { status: 'skipped', reason: 'another worker advanced this rule concurrently (lease lost)' };
+    }
+    throw err;
+  } finally {
+    await store.releaseLease(ruleId, workerId).catch(() => undefined);
+  }
+  const end = state.checkpoint ? Date.parse(state.checkpoint.windowEnd) : now();
+  return { status, windows: reports, gap: plan.gap, lagMs: Math.max(0, now() - end) };
+}
+
+interface RuleFilters {
+  /** Everything the rule could use, in one query. */
+  all: QueryDsl;
+  /** Sequences whose later stages can be narrowed by the join keys of the first stage. */
+  narrowing: null | {
+    first: QueryDsl;
+    later: { filter: QueryDsl; keyFields: string[] }[];
+    until: QueryDsl | null;
+    firstKeyFields: string[];
+  };
+}
+
+/** Field types and ignore_above limits are re-read every run: mappings change as indices roll over. */
+async function pushdownFor(deps: ExecuteDeps, p: PreparedRule): Promise<RuleFilters> {
+  const [schema, ignoreAboveOf] = await Promise.all([
+    fetchFieldSchema(deps.client, p.rule.index, deps.signal),
+    fetchIgnoreAbove(deps.client, p.rule.index, deps.signal),
+  ]);
+  const plan = pushdownQuery(p.compiled.query, {
+    eventCategoryField: p.rule.eventCategoryField,
+    ignoredAware: true,
+    fieldTypes: (path) => schema.typeOf(path),
+    ignoreAboveOf,
+  });
+  const all = pushdownAny(plan);
+  const q = p.compiled.query;
+  if (q.kind !== 'sequence' || p.compiled.stages.some((s) => s.missing) || q.by.length + (q.stages[0]?.by.length ?? 0) === 0) {
+    return { all, narrowing: null };
+  }
+  const keyFields: string[][] = [];
+  for (const s of q.stages) for (let i = 0; i < Math.max(1, s.runs); i++) keyFields.push([...q.by, ...s.by].map((f) => f.path));
+  return {
+    all,
+    narrowing: {
+      first: plan.stages[0]!,
+      firstKeyFields: keyFields[0]!,
+      later: plan.stages.slice(1).map((filter, i) => ({ filter, keyFields: keyFields[i + 1]! })),
+      until: plan.until && q.until ? plan.until : null,
+    },
+  };
+}
+
+/**
+ * Reads one window and feeds the engine. For sequences a first, keys-only pass collects the join keys
+ * that can start a sequence in this window; with the keys of sequences already pending, they narrow the
+ * later stages so Elasticsearch returns only candidate events (a sound superset: unmatched keys cannot join).
+ */
+async function readAndEvaluate(
+  deps: ExecuteDeps,
+  p: PreparedRule,
+  engine: RuleEngine,
+  filters: RuleFilters,
+  w: Window,
+): Promise<{ matches: RuleMatch[]; eventsRead: number }> {
+  const base = {
+    index: p.rule.index,
+    from: new Date(w.from),
+    to: new Date(w.to),
+    timestampField: p.rule.timestampField,
+    pageSize: deps.settings.pageSize,
+    ...(p.rule.timestampOverride ? { timestampOverride: p.rule.timestampOverride } : {}),
+    timestampOverrideFallbackDisabled: !p.rule.timestampOverrideFallback,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
+  let filter = filters.all;
+  const n = filters.narrowing;
+  if (n) {
+    const keys = new Map<string, KeyTuple>();
+    const firstStage = p.compiled.stages[0]!;
+    const addKeys = (tuples: readonly KeyTuple[]) => {
+      for (const t of tuples) keys.set(JSON.stringify(t), t);
+    };
+    for (const t of pendingKeys(engine.snapshot())) addKeys([t]);
+    let tooMany = false;
+    for await (const page of readWindow(deps.client, { ...base, filter: n.first, sourceFields: [...n.firstKeyFields, p.rule.eventCategoryField] })) {
+      for (const h of page) addKeys(firstStage.keys(h._source));
+      if (keys.size > 10_000) {
+        tooMany = true;
+        break;
+      }
+    }
+    if (!tooMany) {
+      const seen = [...keys.values()];
+      filter = or([
+        n.first,
+        ...n.later.map((l) => narrowByKeys(l.filter, l.keyFields, seen)),
+        ...(n.until ? [narrowByKeys(n.until, n.firstKeyFields, seen)] : []),
+      ]);
+    }
+  }
+  const matches: RuleMatch[] = [];
+  let eventsRead = 0;
+  for await (const page of readWindow(deps.client, { ...base, filter })) {
+    eventsRead += page.length;
+    const found = engine.consume(page.map(stripSort), w.to);
+    // Memory bound: beyond max_signals only the count matters.
+    for (const m of found) if (matches.length <= p.rule.maxSignals) matches.push(m);
+  }
+  // Releases events held for reordering once the window's end is behind the watermark.
+  for (const m of engine.consume([], w.to)) if (matches.length <= p.rule.maxSignals) matches.push(m);
+  return { matches, eventsRead };
+}
+
+/** Join keys of every pending partial sequence and of events held for reordering. */
+function pendingKeys(state: RuleEngineState): KeyTuple[] {
+  const out: KeyTuple[] = [];
+  for (const stage of state.matcher?.slots ?? []) for (const [, key] of stage) out.push(key);
+  return out;
+}
+
+function stripSort(h: Hit): { _index: string; _id: string; _source: Record<string, unknown> } {
+  return { _index: h._index, _id: h._id, _source: h._source };
+}
+
+function engineState(pending: unknown): RuleEngineState | null {
+  if (pending && typeof pending === 'object' && (pending as { version?: unknown }).version === 1) return pending as RuleEngineState;
+  return null;
+}
+
+function dedupeById(alerts: BuiltAlert[]): BuiltAlert[] {
+  const seen = new Set<string>();
+  return alerts.filter((a) => (seen.has(a.id) ? false : (seen.add(a.id), true)));
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,0 +1,151 @@
+/**
+ * Evaluates one rule over a stream of windows of hits: the piece shared by the Elasticsearch worker and
+ * `replay`, so both produce the same matches. Pure (no I/O); its state is a plain JSON object the worker
+ * stores with the rule's checkpoint, so sequences that straddle two runs (or a restart) are still found once.
+ */
+import type { CompiledQuery, EqlEvent } from '../eql/compiled.js';
+import { SequenceMatcher, type SequenceState, type SequenceStats } from '../eql/sequence.js';
+import { compareOrdinal } from '../eql/ordering.js';
+
+export interface EngineHit {
+  _index: string;
+  _id: string;
+  _source: Record<string, unknown>;
+}
+
+export type RuleMatch = { kind: 'event'; hit: EngineHit } | { kind: 'sequence'; hits: EngineHit[] };
+
+/**
+ * Key under which a hit's identity travels inside its `_source` through the sequence matcher (and its
+ * serialised state). The NUL prefix keeps it out of reach of any EQL field path; it is always overwritten,
+ * so an event cannot forge it, and it is removed before alerts are built.
+ */
+export const HIT_REF = '\u0000eqlwatch.hit';
+
+export interface RuleEngineState {
+  version: 1;
+  matcher: SequenceState | null;
+  /** Hits read but not yet released to the matcher because they are newer than the watermark. */
+  held: EngineHit[];
+}
+
+export interface RuleEngineOptions {
+  /**
+   * Sequence rules only: events whose timestamp is within this much of the window's end are held until the
+   * next window, so events from slower shippers that arrive a little later still join in timestamp order.
+   */
+  reorderSlackMs: number;
+  maxPendingPerStage: number;
+}
+
+export interface RuleEngineStats {
+  eventsRead: number;
+  excluded: number;
+  held: number;
+  sequence: SequenceStats | null;
+}
+
+export class RuleEngine {
+  private readonly matcher: SequenceMatcher | null;
+  private held: EngineHit[];
+  private excluded = 0;
+  private eventsRead = 0;
+
+  constructor(
+    private readonly compiled: CompiledQuery,
+    /** Exception predicates: an event matching any of them is ignored entirely (Kibana semantics). */
+    private readonly exceptions: ((event: EqlEvent) => boolean)[],
+    private readonly options: RuleEngineOptions,
+    state?: RuleEngineState | null,
+  ) {
+    if (compiled.kind === 'sample') throw new Error('sample queries cannot run as detection rules (Kibana rejects them too)');
+    if (compiled.kind === 'sequence') {
+      const matcherOptions = { maxPendingPerStage: options.maxPendingPerStage };
+      this.matcher = state?.matcher
+        ? SequenceMatcher.restore(compiled, state.matcher, matcherOptions)
+        : new SequenceMatcher(compiled, matcherOptions);
+    } else {
+      this.matcher = null;
+    }
+    this.held = state?.held ?? [];
+  }
+
+  /**
+   * Consumes the hits of one window `[.., windowEnd)` in any order and returns the matches that are
+   * final. `final` (replay, or a rule with no later window) releases everything held.
+   */
+  consume(hits: EngineHit[], windowEnd: number, final = false): RuleMatch[] {
+    this.eventsRead += hits.length;
+    const kept: EngineHit[] = [];
+    for (const hit of hits) {
+      hit._source[HIT_REF] = { _index: hit._index, _id: hit._id };
+      if (this.exceptions.some((ex) => ex(hit._source))) this.excluded++;
+      else kept.push(hit);
+    }
+    if (this.matcher === null) {
+      const predicate = this.compiled.predicate!;
+      return this.sorted(kept)
+        .filter((h) => predicate(h._source))
+        .map((hit) => ({ kind: 'event', hit }));
+    }
+    const all = this.sorted([...this.held, ...kept]);
+    const watermark = final ? Infinity : windowEnd - this.options.reorderSlackMs;
+    let cut = all.length;
+    while (cut > 0 && !(this.compiled.timestampOf(all[cut - 1]!._source) <= watermark)) cut--;
+    // Events with no usable timestamp can never be ordered: give them to the matcher, which counts them.
+    const release = all.slice(0, cut);
+    this.held = all.slice(cut).filter((h) => Number.isFinite(this.compiled.timestampOf(h._source)));
+    for (const h of all.slice(cut)) if (!Number.isFinite(this.compiled.timestampOf(h._source))) release.push(h);
+    for (const h of release) this.matcher.push(h._source);
+    if (final) this.matcher.flush();
+    else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark);
+    return this.matcher.drain().map((m) => ({ kind: 'sequence', hits: m.events.map(toHit) }));
+  }
+
+  snapshot(): RuleEngineState {
+    return { version: 1, matcher: this.matcher?.snapshot() ?? null, held: this.held };
+  }
+
+  get stats(): RuleEngineStats {
+    return {
+      eventsRead: this.eventsRead,
+      excluded: this.excluded,
+      held: this.held.length,
+      sequence: this.matcher ? { ...this.matcher.stats } : null,
+    };
+  }
+
+  /** ES ordinal order: timestamp, tiebreaker, then a stable document order (index, id). */
+  private sorted(hits: EngineHit[]): EngineHit[] {
+    const c = this.compiled;
+    const rows = hits.map((h) => ({ h, ts: c.timestampOf(h._source), tb: c.tiebreakerOf(h._source) ?? null }));
+    rows.sort((a, b) => {
+      const at = Number.isFinite(a.ts) ? a.ts : Infinity;
+      const bt = Number.isFinite(b.ts) ? b.ts : Infinity;
+      if (at !== bt) return at < bt ? -1 : 1;
+      const byTb = at === Infinity ? 0 : compareOrdinal(at, a.tb, 0, bt, b.tb, 0);
+      if (byTb !== 0) return byTb;
+      return docOrder(a.h, b.h);
+    });
+    return rows.map((r) => r.h);
+  }
+}
+
+function docOrder(a: EngineHit, b: EngineHit): number {
+  if (a._index !== b._index) return a._index < b._index ? -1 : 1;
+  return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
+}
+
+function toHit(event: EqlEvent): EngineHit {
+  const ref = event[HIT_REF] as { _index: string; _id: string } | undefined;
+  if (!ref) throw new Error('sequence event lost its hit reference');
+  return { _index: ref._index, _id: ref._id, _source: event as Record<string, unknown> };
+}
+
+/** A copy of `_source` without eqlwatch's internal reference, for alert documents. */
+export function publicSource(source: Record<string, unknown>): Record<string, unknown> {
+  if (!(HIT_REF in source)) return source;
+  const { [HIT_REF]: _ref, ...rest } = source;
+  void _ref;
+  return rest;
+}
