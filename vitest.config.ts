@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects, one command (`npm test` runs both):
- *  - unit: everything that needs no Elasticsearch;
+ * Three projects, one command (`npm test` runs them all):
+ *  - unit: everything that needs no Elasticsearch; unit-es: pure tests in test/es (`*.unit.test.ts`);
  *  - integration: tests against a real node (test/es/**, and any `*.int.test.ts`). Only this project has
  *    the globalSetup that starts the node (scripts/local-es.sh) or uses ES_URL, so running a unit test file
  *    alone never starts Elasticsearch. Pure tests inside test/es are named `*.unit.test.ts`.

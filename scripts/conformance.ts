@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseCorpus, runCorpus, type CorpusResult } from '../src/conformance/corpus.js';
 import { loadEngine } from '../src/conformance/engine.js';
 import { formatCorpus, formatSuite, summaryJson } from '../src/conformance/report.js';
-import { runBuiltinSuites, runCustomSuite } from '../src/conformance/run-all.js';
+import { DATE_NANOS_LABEL, runBuiltinSuites, runCustomSuite } from '../src/conformance/run-all.js';
 import type { SuiteResult } from '../src/conformance/runner.js';
 import { BUILTIN_SUITES, DEFAULT_SETTINGS, type DataTransform, type IndexSource, type SuiteSettings } from '../src/conformance/suites.js';
 
@@ -28,11 +28,14 @@ Any suite in the same TOML format:
   --tiebreaker <f>             tiebreaker field            (default none)
   --id-field <f>               _source field of event ids  (default: the tiebreaker, else "id")
   --size <n>                   request size when a spec sets none (default 50, as ES's runner)
-  --transform filetime         endgame data: FILETIME "timestamp" → "@timestamp"
+  --transform filetime         endgame data: FILETIME "timestamp" → "@timestamp" (epoch millis)
+  --transform filetime-nanos   endgame-140-nanos: FILETIME digits read as epoch nanos
 Common:
   --root <dir>                 suites root (default ../shared/conformance/es-eql)
   --corpus <file>              detection-rules corpus (default ../shared/corpus/detection-rules-eql.json)
   --skip-corpus                do not run the corpus check
+  --date-nanos                 also run test_queries.toml on the date_nanos endgame variant
+                               (as EqlDateNanosSpecTestCase), reported as "${DATE_NANOS_LABEL}"
   --keyword-type keyword|wildcard  type for [runtime_random_keyword_type] (default keyword)
   --no-max-samples             the engine ignores maxSamplesPerKey: skip specs that set max_samples_per_key > 1
   --filter <substring>         only specs whose name contains it
@@ -63,6 +66,7 @@ async function run(argv: string[]): Promise<number> {
       root: { type: 'string' },
       corpus: { type: 'string' },
       'skip-corpus': { type: 'boolean' },
+      'date-nanos': { type: 'boolean' },
       'keyword-type': { type: 'string' },
       'no-max-samples': { type: 'boolean' },
       filter: { type: 'string' },
@@ -83,7 +87,9 @@ async function run(argv: string[]): Promise<number> {
   const keywordType = values['keyword-type'] ?? 'keyword';
   if (keywordType !== 'keyword' && keywordType !== 'wildcard') throw new UsageError('--keyword-type must be keyword or wildcard');
   const transform = values.transform;
-  if (transform !== undefined && transform !== 'filetime') throw new UsageError('--transform supports only "filetime"');
+  if (transform !== undefined && transform !== 'filetime' && transform !== 'filetime-nanos') {
+    throw new UsageError('--transform supports "filetime" and "filetime-nanos"');
+  }
   const size = values.size === undefined ? DEFAULT_SETTINGS.defaultSize : Number(values.size);
   if (!Number.isInteger(size) || size < 0) throw new UsageError('--size must be a non-negative integer');
 
@@ -132,7 +138,7 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write(`conformance: suites not found at ${root} (use --root)\n`);
       return 2;
     }
-    suites = runBuiltinSuites(engine, root, runOptions);
+    suites = runBuiltinSuites(engine, root, { ...runOptions, dateNanos: values['date-nanos'] ?? false });
   }
 
   for (const s of suites) process.stdout.write(`${formatSuite(s, verbose)}\n\n`);

@@ -276,6 +276,7 @@ path.logs: $run_dir/logs
 cluster.routing.allocation.disk.threshold_enabled: false
 # Plain HTTP without auth: the integ-test-zip ships x-pack-security, which would otherwise be on.
 xpack.security.enabled: false
+# Lets test clean-up delete by pattern (production clusters default to true).
 action.destructive_requires_name: false
 EOF
 

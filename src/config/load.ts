@@ -20,7 +20,7 @@ type Env = Record<string, string | undefined>;
 /**
  * `file` undefined: use EQLWATCH_CONFIG, else the first default file that exists, else defaults only.
  * Environment variables (ES_*, KIBANA_URL, EQLWATCH_RULES_DIR, EQLWATCH_LOG_LEVEL, EQLWATCH_HTTP_PORT,
- * EQLWATCH_ALERTS_INDEX, EQLWATCH_WORKER_ID) override the file.
+ * EQLWATCH_HTTP_HOST, EQLWATCH_ALERTS_INDEX, EQLWATCH_WORKER_ID) override the file.
  */
 export function loadConfig(file?: string, env: Env = process.env): { config: Config; file: string | null } {
   const path = file ?? env.EQLWATCH_CONFIG ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(f)) ?? null;
@@ -38,9 +38,10 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
     const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
     const e = doc.errors[0];
     if (e) {
-      const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+      // linePos is only filled with prettyErrors; the offset is always there.
+      const at = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
       throw new ConfigError(`invalid YAML: ${e.message.split('\n')[0]}`, path, at.line, at.col,
-        'check indentation (spaces, not tabs) and quoting', lineAt(text, at.line));
+        'check indentation (spaces, not tabs) and quoting', safeExcerpt(lineAt(text, at.line)));
     }
     const js = doc.toJS() as unknown;
     if (js !== null && js !== undefined) {
@@ -67,9 +68,20 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
     const key = issue.path.join('.') || '(top level)';
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(`${key}: ${issue.message}${more}`, where, pos.line, pos.column,
-      hintFor(issue.code, key), path ? lineAt(text, pos.line) : undefined);
+      hintFor(issue.code, key), path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
   }
   return { config: parsed.data, file: path };
+}
+
+/**
+ * The config line shown under an error, with secrets masked: values of secret-looking keys (password, apiKey,
+ * token, secret, webhook URLs, header values) and the user-info of any URL. Errors are printed and logged.
+ */
+export function safeExcerpt(line: string): string {
+  const masked = line.replace(/(\/\/)[^/\s@]*@/g, '$1<redacted>@');
+  const m = /^(\s*(?:-\s+)?["']?[A-Za-z0-9_-]*(?:password|pass|apikey|api_key|secret|token|webhookurl|authorization|url|user)["']?\s*:\s*)(\S.*)$/i.exec(masked);
+  if (m && !/^(\{|\[)?\s*(env|file)\s*:/.test(m[2]!)) return `${m[1]}<redacted>`;
+  return masked;
 }
 
 function hintFor(code: string, key: string): string {
@@ -101,5 +113,6 @@ function overlayEnv(raw: Record<string, unknown>, env: Env): Record<string, unkn
   set('alerts', 'index', env.EQLWATCH_ALERTS_INDEX);
   set('worker', 'id', env.EQLWATCH_WORKER_ID);
   if (env.EQLWATCH_HTTP_PORT) set('http', 'port', Number(env.EQLWATCH_HTTP_PORT));
+  set('http', 'host', env.EQLWATCH_HTTP_HOST);
   return out;
 }

@@ -65,6 +65,23 @@ export function filetimeTimestampTransform(event: RawEvent, file = 'data'): void
 }
 
 /**
+ * The endgame-140-nanos transform (`DataLoader.timestampToUnixNanos`): the FILETIME value's digits
+ * are taken as nanoseconds since the Unix epoch; `@timestamp` becomes the string
+ * "<millis>[.<nanos fraction>]" and `timestamp` the whole milliseconds (long division).
+ */
+export function filetimeNanosTransform(event: RawEvent, file = 'data'): void {
+  const ts = event['timestamp'];
+  const integral = typeof ts === 'bigint' || (typeof ts === 'number' && Number.isInteger(ts));
+  if (!integral) throw new DataFormatError(file, `event has no integer "timestamp" (got ${JSON.stringify(String(ts))})`);
+  const digits = BigInt(ts as bigint | number).toString();
+  if (digits.length <= 12) throw new DataFormatError(file, `"timestamp" ${digits} is too short to read as nanoseconds`);
+  const millis = digits.slice(0, 12);
+  const fraction = digits.slice(12);
+  event['@timestamp'] = fraction === '000000' ? millis : `${millis}.${fraction}`;
+  event['timestamp'] = BigInt(ts as bigint | number) / 1_000_000n;
+}
+
+/**
  * Last step: BigInt → number (what any JavaScript consumer of Elasticsearch `_source` sees), so the
  * engine only ever receives plain JSON values.
  */

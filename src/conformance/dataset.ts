@@ -3,8 +3,8 @@
  * Elasticsearch index would apply (FILETIME conversion by the test loader, null_value and aliases by
  * the mapping), plus the schema the engine is compiled with. Pure: callers pass file contents.
  */
-import type { EqlEvent } from '../eql/compiled.js';
-import { filetimeTimestampTransform, finaliseEvent, parseEvents } from './data.js';
+import type { EqlEvent, FieldType } from '../eql/compiled.js';
+import { filetimeNanosTransform, filetimeTimestampTransform, finaliseEvent, parseEvents } from './data.js';
 import { MappingSchema, materialiseMappingFeatures, parseMapping, type ParsedMapping } from './mapping.js';
 import type { DataTransform } from './suites.js';
 
@@ -14,6 +14,7 @@ export interface IndexText {
   mappingFile?: string;
   mappingText?: string;
   transform?: DataTransform;
+  typeOverrides?: Record<string, FieldType>;
 }
 
 export interface Dataset {
@@ -35,9 +36,16 @@ export function buildDataset(indices: readonly IndexText[], options: DatasetOpti
   for (const index of indices) {
     const mapping =
       index.mappingText === undefined ? undefined : parseMapping(index.mappingText, index.mappingFile ?? 'mapping', options.keywordType);
+    if (mapping && index.typeOverrides) {
+      for (const f of mapping.fields) {
+        const t = index.typeOverrides[f.path];
+        if (t !== undefined) f.type = t;
+      }
+    }
     const raw = parseEvents(index.dataText, index.dataFile);
     const events = raw.map((r) => {
       if (index.transform === 'filetime') filetimeTimestampTransform(r, index.dataFile);
+      else if (index.transform === 'filetime-nanos') filetimeNanosTransform(r, index.dataFile);
       const event = finaliseEvent(r);
       if (mapping) materialiseMappingFeatures(event, mapping);
       return event;

@@ -30,6 +30,7 @@ export function loadDataset(root: string, indices: readonly IndexSource[], optio
       dataText: readFileSync(abs(index.data), 'utf8'),
       ...(index.mapping !== undefined ? { mappingFile: index.mapping, mappingText: readFileSync(abs(index.mapping), 'utf8') } : {}),
       ...(index.transform !== undefined ? { transform: index.transform } : {}),
+      ...(index.typeOverrides !== undefined ? { typeOverrides: index.typeOverrides } : {}),
     })),
     options,
   );

@@ -198,6 +198,8 @@ export interface IndexContents {
 export class MappingSchema implements FieldSchema {
   private readonly types = new Map<string, FieldType>();
   private readonly aliases = new Map<string, string>();
+  /** Mapping `format` per path and index (dates): indices may disagree (sample1 vs sample2). */
+  private readonly formats = new Map<string, string[]>();
 
   /** Union over indices (a field is mapped if any index maps it; the first type seen wins). */
   constructor(indices: readonly IndexContents[]) {
@@ -207,6 +209,11 @@ export class MappingSchema implements FieldSchema {
           if (f.aliasPath && !this.aliases.has(f.path)) this.aliases.set(f.path, f.aliasPath);
         } else if (!this.types.has(f.path)) {
           this.types.set(f.path, f.type);
+        }
+        if (f.format !== undefined) {
+          const list = this.formats.get(f.path) ?? [];
+          if (!list.includes(f.format)) list.push(f.format);
+          this.formats.set(f.path, list);
         }
       }
       const dynamic = new Map<string, FieldType>();
@@ -218,6 +225,15 @@ export class MappingSchema implements FieldSchema {
   typeOf(path: string): FieldType | undefined {
     const target = this.aliases.get(path);
     return this.types.get(target ?? path);
+  }
+
+  /**
+   * Mapping `format`s of a field (one per distinct format across indices; empty = default
+   * `strict_date_optional_time||epoch_millis`). Not part of `FieldSchema` (yet): Elasticsearch
+   * parses such dates with these Java-time patterns, e.g. `dd-MM-yyyy` in test_sample.toml.
+   */
+  formatsOf(path: string): readonly string[] {
+    return this.formats.get(this.aliases.get(path) ?? path) ?? [];
   }
 
   /** Every mapped path with its type (aliases resolved), sorted; for `--verbose` and tests. */

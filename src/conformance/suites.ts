@@ -9,7 +9,15 @@
  * with `<name>.mapping` and `<name>.data`; only the endgame index is transformed (FILETIME → @timestamp).
  */
 
-export type DataTransform = 'filetime';
+/**
+ * `filetime`: endgame index (`DataLoader.timestampToUnixMillis`).
+ * `filetime-nanos`: endgame-140-nanos index (`DataLoader.timestampToUnixNanos`): the FILETIME digits
+ * read as nanoseconds since 1970 — `@timestamp` = "<first 12 digits>[.<rest>]" (epoch millis with a
+ * nanosecond fraction, fraction dropped when zero), `timestamp` = value / 1e6.
+ */
+import type { FieldType } from '../eql/compiled.js';
+
+export type DataTransform = 'filetime' | 'filetime-nanos';
 
 export interface IndexSource {
   /** Data file (relative to the suites root). */
@@ -17,6 +25,8 @@ export interface IndexSource {
   /** Mapping file (relative to the suites root), if any. */
   mapping?: string;
   transform?: DataTransform;
+  /** Field types replacing the mapping file's (a variant index whose mapping differs only there). */
+  typeOverrides?: Record<string, FieldType>;
 }
 
 export interface SuiteSettings {
@@ -52,6 +62,26 @@ const sequenceSettings: SuiteSettings = { ...DEFAULT_SETTINGS, tiebreakerField: 
 const sampleSettings: SuiteSettings = { ...DEFAULT_SETTINGS, tiebreakerField: null, idField: 'id' };
 
 /** The suites of `/work/shared/conformance/es-eql` (see its README). */
+/**
+ * `EqlDateNanosSpecTestCase` runs test_queries.toml (and test_queries_date_nanos.toml, not in the
+ * shared copy) on `endgame-140-nanos`: the endgame data through `timestampToUnixNanos`, with
+ * `endgame-140-nanos.mapping` = endgame-140.mapping except `timestamp`/`@timestamp` are `date_nanos`.
+ * Opt-in (`--date-nanos`): it is a variant run, not one of the shared suite files.
+ */
+export const DATE_NANOS_SUITE: SuiteConfig = {
+  file: 'test_queries.toml',
+  esRunner: 'EqlDateNanosSpecTestCase',
+  indices: [
+    {
+      data: 'test_data.json',
+      mapping: 'data/endgame-140.mapping',
+      transform: 'filetime-nanos',
+      typeOverrides: { timestamp: 'date_nanos', '@timestamp': 'date_nanos' },
+    },
+  ],
+  settings: endgameSettings,
+};
+
 export const BUILTIN_SUITES: readonly SuiteConfig[] = [
   { file: 'test_queries.toml', esRunner: 'EqlSpecTestCase', indices: endgame, settings: endgameSettings },
   { file: 'additional_test_queries.toml', esRunner: 'EqlSpecTestCase', indices: endgame, settings: endgameSettings },

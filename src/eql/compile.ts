@@ -98,7 +98,7 @@ export function keyId(tuple: KeyTuple): string {
 // ---------------------------------------------------------------------------------------------
 // Type coercion as Elasticsearch indexes values
 
-type Domain = 'number' | 'integer' | 'string' | 'boolean' | 'date' | 'date_nanos' | 'ip' | 'raw';
+type Domain = 'number' | 'integer' | 'string' | 'version' | 'boolean' | 'date' | 'date_nanos' | 'ip' | 'raw';
 
 function domainOf(t: FieldType | undefined): Domain {
   switch (t) {
@@ -118,9 +118,10 @@ function domainOf(t: FieldType | undefined): Domain {
     case 'wildcard':
     case 'text':
     case 'match_only_text':
-    case 'version':
     case 'flattened':
       return 'string';
+    case 'version':
+      return 'version';
     case 'boolean':
       return 'boolean';
     case 'date':
@@ -143,6 +144,7 @@ function coerceValue(v: unknown, d: Domain): unknown {
     case 'raw':
       return v;
     case 'string':
+    case 'version':
       return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? javaToString(v) : undefined;
     case 'integer':
     case 'number': {
@@ -156,8 +158,9 @@ function coerceValue(v: unknown, d: Domain): unknown {
       return undefined;
     case 'date':
     case 'date_nanos': {
+      // A string in a custom date format we cannot parse stays text (compares with same-format text).
       const ms = toEpochMillis(v, d === 'date_nanos');
-      return Number.isNaN(ms) ? undefined : ms;
+      return Number.isNaN(ms) ? (typeof v === 'string' ? v : undefined) : ms;
     }
     case 'ip':
       return typeof v === 'string' ? (normalizeIp(v) ?? undefined) : undefined;
@@ -171,6 +174,7 @@ function coerceLiteral(v: unknown, d: Domain, isDouble: boolean): unknown {
     case 'raw':
       return v;
     case 'string':
+    case 'version':
       return typeof v === 'number' ? javaToString(v, isDouble) : typeof v === 'boolean' ? javaToString(v) : v;
     case 'integer':
     case 'number': {
@@ -184,7 +188,7 @@ function coerceLiteral(v: unknown, d: Domain, isDouble: boolean): unknown {
     case 'date':
     case 'date_nanos': {
       const ms = toEpochMillis(v, d === 'date_nanos');
-      return Number.isNaN(ms) ? IMPOSSIBLE : ms;
+      return Number.isNaN(ms) ? (typeof v === 'string' ? v : IMPOSSIBLE) : ms;
     }
     case 'ip':
       return typeof v === 'string' ? (normalizeIp(v) ?? IMPOSSIBLE) : IMPOSSIBLE;
@@ -222,6 +226,50 @@ export function looseCompare(a: unknown, b: unknown): number | null {
   return null;
 }
 
+const SEMVER = /^(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Order of a `version` field: semantic versioning precedence (numeric parts, a pre-release sorts
+ * before its release, identifiers numeric < alphanumeric); invalid versions sort after valid ones,
+ * among themselves by code point.
+ */
+export function compareVersions(a: string, b: string): number {
+  const ma = SEMVER.exec(a);
+  const mb = SEMVER.exec(b);
+  if (ma === null || mb === null) {
+    if (ma !== null) return -1;
+    if (mb !== null) return 1;
+    return compareCodePoints(a, b);
+  }
+  const pa = (ma[1] as string).split('.');
+  const pb = (mb[1] as string).split('.');
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = i < pa.length ? Number(pa[i]) : -1;
+    const y = i < pb.length ? Number(pb[i]) : -1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  const ra = ma[2];
+  const rb = mb[2];
+  if (ra === undefined || rb === undefined) return ra === rb ? 0 : ra === undefined ? 1 : -1;
+  const ia = ra.split('.');
+  const ib = rb.split('.');
+  for (let i = 0; i < Math.min(ia.length, ib.length); i++) {
+    const x = ia[i] as string;
+    const y = ib[i] as string;
+    if (x === y) continue;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny) return Number(x) < Number(y) ? -1 : 1;
+    if (nx !== ny) return nx ? -1 : 1;
+    return compareCodePoints(x, y);
+  }
+  return ia.length - ib.length;
+}
+
+function versionCompareLoose(a: unknown, b: unknown): number | null {
+  return typeof a === 'string' && typeof b === 'string' ? compareVersions(a, b) : looseCompare(a, b);
+}
+
 /** Equality test against one (coerced) literal, specialised by the literal's type. */
 function eqTest(lit: unknown): (v: unknown) => boolean {
   if (lit === IMPOSSIBLE) return () => false;
@@ -241,28 +289,28 @@ function eqTest(lit: unknown): (v: unknown) => boolean {
   return () => false;
 }
 
-/** Ordering test `value op lit`. */
-function rangeTest(op: '<' | '<=' | '>' | '>=', lit: unknown): (v: unknown) => boolean {
+/** Ordering test `value op lit` (`cmp` defaults to the loose comparison). */
+function rangeTest(op: '<' | '<=' | '>' | '>=', lit: unknown, cmp: (a: unknown, b: unknown) => number | null = looseCompare): (v: unknown) => boolean {
   if (lit === IMPOSSIBLE) return () => false;
   switch (op) {
     case '<':
       return (v) => {
-        const c = looseCompare(v, lit);
+        const c = cmp(v, lit);
         return c !== null && c < 0;
       };
     case '<=':
       return (v) => {
-        const c = looseCompare(v, lit);
+        const c = cmp(v, lit);
         return c !== null && c <= 0;
       };
     case '>':
       return (v) => {
-        const c = looseCompare(v, lit);
+        const c = cmp(v, lit);
         return c !== null && c > 0;
       };
     case '>=':
       return (v) => {
-        const c = looseCompare(v, lit);
+        const c = cmp(v, lit);
         return c !== null && c >= 0;
       };
   }
@@ -382,6 +430,11 @@ function isNullLiteral(e: Expr): boolean {
   return e.kind === 'literal' && e.value === null;
 }
 
+/** The literal null, or an unmapped `?field` (which Elasticsearch replaces by it). */
+function isNullConst(ctx: Ctx, e: Expr): boolean {
+  return isNullLiteral(e) || (e.kind === 'field' && isNullField(ctx, e));
+}
+
 /** True when the expression reads no event field (unmapped optional fields are constants). */
 function isConstant(ctx: Ctx, e: Expr): boolean {
   switch (e.kind) {
@@ -423,15 +476,7 @@ function foldsToNull(ctx: Ctx, e: Expr): boolean {
     case 'arith':
       return foldsToNull(ctx, e.left) || foldsToNull(ctx, e.right);
     case 'compare':
-      if (e.op === '==' || e.op === '!=') {
-        if (isNullLiteral(e.left) || isNullLiteral(e.right)) return false;
-        if (
-          (e.left.kind === 'field' && isNullField(ctx, e.left)) ||
-          (e.right.kind === 'field' && isNullField(ctx, e.right))
-        ) {
-          return false;
-        }
-      }
+      if ((e.op === '==' || e.op === '!=') && (isNullConst(ctx, e.left) || isNullConst(ctx, e.right))) return false;
       return foldsToNull(ctx, e.left) || foldsToNull(ctx, e.right);
     case 'match':
       return foldsToNull(ctx, e.left);
@@ -641,7 +686,7 @@ function compileScriptTri(ctx: Ctx, e: Expr, slots: Slots): (env: Env) => Tri {
     }
     case 'compare': {
       if (e.op === '==' || e.op === '!=') {
-        const nullSide = isNullLiteral(e.right) ? e.left : isNullLiteral(e.left) ? e.right : null;
+        const nullSide = isNullConst(ctx, e.right) ? e.left : isNullConst(ctx, e.left) ? e.right : null;
         if (nullSide !== null) {
           const v = compileValue(ctx, nullSide, slots);
           const wantNull = e.op === '==';
@@ -984,7 +1029,7 @@ function compileCompare(ctx: Ctx, e: Compare): Pred {
     const isDouble = e.right.kind === 'literal' && e.right.type === 'double';
     const lit = coerceLiteral(raw, f.domain, isDouble);
     if (e.op === '==') return anyValue(f, eqTest(lit));
-    return anyValue(f, rangeTest(e.op, lit));
+    return anyValue(f, rangeTest(e.op, lit, f.domain === 'version' ? versionCompareLoose : looseCompare));
   }
   return scriptLeaf(ctx, e);
 }
@@ -1119,20 +1164,26 @@ function compileFilter(ctx: Ctx, filter: EventFilter, categoryField: string): Pr
   return (e) => catTest(e) && cond(e);
 }
 
+function formatDateKey(v: unknown): unknown {
+  if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 8.64e15) return v;
+  return new Date(Math.floor(v)).toISOString();
+}
+
 function compileKeys(ctx: Ctx, keys: readonly FieldRef[]): (e: EqlEvent) => KeyTuple[] {
   const n = keys.length;
   if (n === 0) {
     return () => [[]];
   }
-  const parts = keys.map((k) => ({
-    optional: k.optional,
-    alwaysNull: isNullField(ctx, k),
-    res: fieldRes(ctx, k.path),
-  }));
+  const parts = keys.map((k) => {
+    const res = fieldRes(ctx, k.path);
+    return { optional: k.optional, alwaysNull: isNullField(ctx, k), res, isDate: res.domain === 'date' };
+  });
   const valuesOf = (e: EqlEvent, i: number): unknown[] => {
     const p = parts[i] as (typeof parts)[number];
     if (p.alwaysNull) return [null];
-    const vs = p.res.values(e);
+    let vs = p.res.values(e);
+    // Join keys compare as the `fields` API returns them: a `date` as its formatted text.
+    if (p.isDate) vs = vs.map(formatDateKey);
     if (vs.length === 0) return p.optional ? [null] : [];
     if (vs.length === 1) return vs;
     // Deduplicate (doc values are deduplicated).

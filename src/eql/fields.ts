@@ -59,107 +59,105 @@ function splitPath(path: string): string[] {
   return path.length === 0 ? [] : path.split('.');
 }
 
-/** Visitor returning true to stop the walk. */
-type Visit = (value: unknown) => boolean;
+/** Keys that exist on Object.prototype must be read with an own-property check. */
+function inheritedName(key: string): boolean {
+  return key in Object.prototype;
+}
 
+/**
+ * Collects leaf values into `out` (up to `limit`). Own-property reads only: keys that could resolve
+ * through the prototype chain (`constructor`, `__proto__`, `toString`…) are checked with
+ * hasOwnProperty; any other key cannot be inherited from a JSON object, so a plain load is enough
+ * (and much faster).
+ */
 class Walker {
   private readonly n: number;
   private readonly keys: string[][];
-  /** Values visited in the current walk (for the cap). */
-  private count = 0;
+  private readonly unsafe: boolean[][];
 
   constructor(segments: readonly string[]) {
     this.n = segments.length;
     this.keys = keyTable(segments);
+    this.unsafe = this.keys.map((row) => row.map((k) => k !== '' && inheritedName(k)));
   }
 
-  walk(doc: unknown, visit: Visit): void {
+  collect(doc: unknown, out: unknown[], limit: number): void {
     if (this.n === 0) return;
-    this.count = 0;
-    this.node(doc, 0, visit, 0);
+    this.node(doc, 0, out, limit, 0);
   }
 
   /** `node` holds the value reached after consuming segments [0, i). Returns true to stop. */
-  private node(node: unknown, i: number, visit: Visit, arrayDepth: number): boolean {
+  private node(node: unknown, i: number, out: unknown[], limit: number, arrayDepth: number): boolean {
     if (node === null || typeof node !== 'object') return false;
     if (Array.isArray(node)) {
       if (arrayDepth >= MAX_ARRAY_DEPTH) return false;
       for (let k = 0; k < node.length; k++) {
-        if (this.node(node[k], i, visit, arrayDepth + 1)) return true;
+        if (this.node(node[k], i, out, limit, arrayDepth + 1)) return true;
       }
       return false;
     }
     const row = this.keys[i] as string[];
-    const n = this.n;
-    for (let j = i; j < n; j++) {
+    const unsafeRow = this.unsafe[i] as boolean[];
+    const last = this.n - 1;
+    const obj = node as Record<string, unknown>;
+    for (let j = i; j <= last; j++) {
       const key = row[j] as string;
-      if (!hasOwn.call(node, key)) continue;
-      const child = (node as Record<string, unknown>)[key];
-      if (j === n - 1) {
-        if (this.leaf(child, visit, 0)) return true;
-      } else if (this.node(child, j + 1, visit, 0)) {
+      let child: unknown;
+      if (unsafeRow[j] === true) {
+        if (!hasOwn.call(obj, key)) continue;
+        child = obj[key];
+      } else {
+        child = obj[key];
+        if (child === undefined) continue;
+      }
+      if (j === last) {
+        if (leaf(child, out, limit, 0)) return true;
+      } else if (child !== null && typeof child === 'object' && this.node(child, j + 1, out, limit, 0)) {
         return true;
       }
     }
     return false;
   }
+}
 
-  private leaf(value: unknown, visit: Visit, arrayDepth: number): boolean {
-    if (value === null || value === undefined) return false;
-    if (typeof value === 'object') {
-      if (!Array.isArray(value) || arrayDepth >= MAX_ARRAY_DEPTH) return false;
-      for (let k = 0; k < value.length; k++) {
-        if (this.leaf(value[k], visit, arrayDepth + 1)) return true;
-      }
-      return false;
+/** Appends the scalar(s) of a leaf; returns true when `limit` values have been collected. */
+function leaf(value: unknown, out: unknown[], limit: number, arrayDepth: number): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'object') {
+    if (!Array.isArray(value) || arrayDepth >= MAX_ARRAY_DEPTH) return false;
+    for (let k = 0; k < value.length; k++) {
+      if (leaf(value[k], out, limit, arrayDepth + 1)) return true;
     }
-    if (++this.count > MAX_VALUES_PER_FIELD) return true;
-    return visit(value);
+    return false;
   }
+  out.push(value);
+  return out.length >= limit;
 }
 
 /** Precompiles `path` into an accessor. */
 export function compileFieldAccessor(path: string): FieldAccessor {
   const segments = splitPath(path);
   const walker = new Walker(segments);
-  const n = segments.length;
-  const first = segments[0] ?? '';
-  const simple = n === 1;
+  const scratch: unknown[] = [];
 
   function values(doc: unknown): unknown[] {
-    // Fast path: a one-segment path on a plain object holding a scalar.
-    if (simple && doc !== null && typeof doc === 'object' && !Array.isArray(doc) && hasOwn.call(doc, first)) {
-      const v = (doc as Record<string, unknown>)[first];
-      if (v === null || v === undefined) return [];
-      if (typeof v !== 'object') return [v];
-    }
     const out: unknown[] = [];
-    walker.walk(doc, (v) => {
-      out.push(v);
-      return false;
-    });
+    walker.collect(doc, out, MAX_VALUES_PER_FIELD);
     return out;
   }
 
   function some(doc: unknown, pred: (value: unknown) => boolean): boolean {
-    let found = false;
-    walker.walk(doc, (v) => {
-      if (pred(v)) {
-        found = true;
-        return true;
-      }
-      return false;
-    });
-    return found;
+    const vs = values(doc);
+    for (let i = 0; i < vs.length; i++) if (pred(vs[i])) return true;
+    return false;
   }
 
   function firstValue(doc: unknown): unknown {
-    let result: unknown = undefined;
-    walker.walk(doc, (v) => {
-      result = v;
-      return true;
-    });
-    return result;
+    scratch.length = 0;
+    walker.collect(doc, scratch, 1);
+    const v = scratch.length > 0 ? scratch[0] : undefined;
+    scratch.length = 0;
+    return v;
   }
 
   return { path, values, some, first: firstValue };

@@ -589,10 +589,10 @@ export class SequenceMatcher {
       events.set(h.seq, h);
       return h.seq;
     };
-    const slots = this.slots.map((slot) => [...slot].map(([id, p]) => [id, [...p.key], p.hits.map(ref)] as [string, unknown[], (number | null)[]]));
+    const slots = this.slots.map((slot) => [...slot].map(([id, p]) => [id, [...p.key], Array.from(p.hits, ref)] as [string, unknown[], (number | null)[]]));
     const queue = this.queue
       .slice(this.queueHead)
-      .map((e) => [[...e.seq.key], e.seq.hits.map(ref), e.state, e.low, Number.isFinite(e.deadline) ? e.deadline : null] as [unknown[], (number | null)[], EntryState, number, number | null]);
+      .map((e) => [[...e.seq.key], Array.from(e.seq.hits, ref), e.state, e.low, Number.isFinite(e.deadline) ? e.deadline : null] as [unknown[], (number | null)[], EntryState, number, number | null]);
     const missingHistory = this.history.map((h) => (h === null ? [] : [...h].map(([id, arr]) => [id, [...arr]] as [string, number[]])));
     const state: SequenceState = {
       version: STATE_VERSION,
@@ -626,7 +626,7 @@ export class SequenceMatcher {
     });
     const hits = new Map<number, Hit>();
     for (const [seq, ts, tb, event] of state.events) hits.set(seq, { seq, ts, tb, event });
-    const toPartial = (key: unknown[], refs: (number | null)[]): PendingSeq => {
+    const toPendingSeq = (key: unknown[], refs: (number | null)[]): PendingSeq => {
       const hs = refs.map((r) => {
         if (r === null) return undefined;
         const h = hits.get(r);
@@ -640,7 +640,10 @@ export class SequenceMatcher {
     state.slots.forEach((entries, s) => {
       const slot = m.slots[s];
       if (slot === undefined) throw new Error('Sequence state has more stages than the query');
-      for (const [id, key, refs] of entries) slot.set(id, toPartial(key, refs));
+      for (const [, key, refs] of entries) {
+        const p = toPendingSeq(key, refs);
+        slot.set(p.id, p);
+      }
     });
     for (const [id, seq] of state.until) m.untilMarks.set(id, seq);
     state.missingHistory.forEach((entries, s) => {
@@ -649,7 +652,7 @@ export class SequenceMatcher {
       for (const [id, arr] of entries) h.set(id, [...arr]);
     });
     for (const [key, refs, st, low, deadline] of state.queue) {
-      const entry: QueueEntry = { seq: toPartial(key, refs), state: st, low, deadline: deadline ?? Infinity };
+      const entry: QueueEntry = { seq: toPendingSeq(key, refs), state: st, low, deadline: deadline ?? Infinity };
       m.queue.push(entry);
       if (st === 'pending') m.registerTrailing(entry);
     }
@@ -661,7 +664,11 @@ export class SequenceMatcher {
     m.lastPruneAt = state.lastPruneAt;
     m.acceptedCount = state.acceptedCount;
     m.done = state.done;
-    Object.assign(m.stats, state.stats);
+    // Copy known counters only: the state comes from storage and must not reshape the object.
+    for (const k of Object.keys(m.stats) as (keyof SequenceStats)[]) {
+      const v = state.stats[k];
+      if (typeof v === 'number' && Number.isFinite(v)) m.stats[k] = v;
+    }
     return m;
   }
 }

@@ -31,7 +31,7 @@ export interface WindowOptions {
   /** Ordering field (default `@timestamp`). */
   timestampField?: string;
   filter?: QueryDsl;
-  /** `_source` fields to fetch (default / `true`: the whole document). */
+  /** `_source` fields to fetch (default / `true`: the whole document; `[]`: none). */
   sourceFields?: string[] | true;
   pageSize?: number;
   /** Point-in-time keep alive between pages (default `2m`). */
@@ -89,6 +89,12 @@ export function windowSort(timestampField = DEFAULT_TIMESTAMP): estypes.Sort {
   ];
 }
 
+function sourceParam(fields: string[] | true | undefined): estypes.SearchSourceConfig {
+  if (fields === undefined || fields === true) return true;
+  // An empty includes list would mean "everything" to Elasticsearch.
+  return fields.length === 0 ? false : { includes: fields };
+}
+
 /**
  * Read the window page by page. The point in time is closed when the generator finishes, throws, or
  * the consumer stops early (`break` / `return()`).
@@ -116,7 +122,7 @@ export async function* readWindow(client: Client, o: WindowOptions): AsyncGenera
           query,
           sort,
           track_total_hits: false,
-          _source: o.sourceFields === undefined || o.sourceFields === true ? true : { includes: o.sourceFields },
+          _source: sourceParam(o.sourceFields),
           ...(after ? { search_after: after } : {}),
         },
         transport,

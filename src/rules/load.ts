@@ -123,8 +123,14 @@ function loadToml(file: string, text: string): LoadOutcome {
 
 /** Best-effort position of `a.b` in TOML text: the line where the last key is assigned, else 1:1. */
 function locateTomlKey(text: string, keyPath: string[]): { line: number; column: number } {
-  const key = keyPath.filter((k) => !/^\d+$/.test(k)).at(-1);
+  const keys = keyPath.filter((k) => !/^\d+$/.test(k));
+  const key = keys.at(-1);
   if (!key) return { line: 1, column: 1 };
+  if (keys.length === 1) {
+    // A table itself (e.g. a required key missing from [rule]): its header line.
+    const header = new RegExp(`^[ \\t]*\\[[ \\t]*${escapeRe(key)}[ \\t]*\\]`, 'm').exec(text);
+    if (header) return positionOf(text, header.index + header[0].length - header[0].trimStart().length);
+  }
   const re = new RegExp(`^[ \\t]*${escapeRe(key)}[ \\t]*=`, 'm');
   const m = re.exec(text);
   if (!m) return { line: 1, column: 1 };
@@ -140,7 +146,8 @@ function loadYaml(file: string, text: string): LoadOutcome {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return invalid(file, ...doc.errors.map((e) => {
-      const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+      // linePos is only filled with prettyErrors; the offset is always there.
+      const at = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
       return new RuleError(`invalid YAML: ${e.message.split('\n')[0]}`, file, at.line, at.col,
         'check indentation and quoting; put multi-line queries in a block scalar (query: |)', lineAt(text, at.line));
     }));
@@ -178,7 +185,7 @@ function loadEql(file: string, text: string): LoadOutcome {
   const doc = parseDocument(meta.join('\n'), { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const at = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
     return invalid(file, new RuleError(`invalid metadata comment: ${e.message.split('\n')[0]}`, file, at.line,
       at.col + 3, 'metadata lines look like "// name: My rule"', lineAt(text, at.line)));
   }
@@ -298,7 +305,9 @@ function zodErrors(
     else if (issue.code === 'unrecognized_keys') hint = `remove ${issue.keys.join(', ')}; known keys are enabled, exceptions, tags`;
     else if (issue.code === 'invalid_value') hint = `one of: ${issue.values.map(String).join(', ')}`;
     const missing = issue.code === 'invalid_type' && issue.input === undefined;
-    return at(missing ? prefix : keyPath, missing ? `missing required key ${name}` : `${name}: ${issue.message}`, hint);
+    // An unknown key is reported at the key itself, not at its table.
+    const where = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...keyPath, issue.keys[0]] : keyPath;
+    return at(missing ? prefix : where, missing ? `missing required key ${name}` : `${name}: ${issue.message}`, hint);
   });
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildDataset } from '../../src/conformance/dataset.js';
-import { DataFormatError, filetimeTimestampTransform, filetimeToUnixMillis, finaliseEvent, parseEvents } from '../../src/conformance/data.js';
+import { DataFormatError, filetimeNanosTransform, filetimeTimestampTransform, filetimeToUnixMillis, finaliseEvent, parseEvents } from '../../src/conformance/data.js';
 import { DatasetCache } from '../../src/conformance/files.js';
 import { parseLenientJson } from '../../src/conformance/json-lenient.js';
 import { dynamicType, getPath, materialiseMappingFeatures, MappingSchema, parseMapping } from '../../src/conformance/mapping.js';
@@ -90,6 +90,15 @@ describe('FILETIME → @timestamp (DataLoader.winFileTimeToUnix)', () => {
     filetimeTimestampTransform(e!);
     expect(e?.['@timestamp']).toBe(1506463802999);
     expect(e?.['timestamp']).toBe(131509374029999999n);
+  });
+
+  it('date_nanos variant: FILETIME digits read as epoch nanos (DataLoader.timestampToUnixNanos)', () => {
+    const [a, b] = parseEvents('[{"timestamp": 131509374395921780}, {"timestamp": 131485996510000000}]', 'x.json');
+    filetimeNanosTransform(a!);
+    filetimeNanosTransform(b!);
+    expect(a?.['@timestamp']).toBe('131509374395.921780');
+    expect(a?.['timestamp']).toBe(131509374395n);
+    expect(b?.['@timestamp']).toBe('131485996510'); // a zero fraction is dropped
   });
 
   it('refuses an event without an integer timestamp, as DataLoader asserts', () => {
@@ -200,6 +209,17 @@ describe('schema', () => {
     expect(s.typeOf('nope')).toBeUndefined();
     expect(ds.events[0]?.['event']).toEqual({ category: 'x', sequence: 1 });
     expect(Object.isFrozen(ds.events[0])).toBe(true);
+  });
+
+  it('keeps each index\'s date format of a field', () => {
+    const m1 = '{"properties":{"pretty":{"type":"date","format":"dd-MM-yyyy"}}}';
+    const m2 = '{"properties":{"pretty":{"type":"date","format":"yyyy-MM-dd"},"plain":{"type":"date"}}}';
+    const ds = buildDataset([
+      { dataFile: '1', dataText: '[]', mappingText: m1 },
+      { dataFile: '2', dataText: '[]', mappingText: m2 },
+    ]);
+    expect(ds.schema.formatsOf('pretty')).toEqual(['dd-MM-yyyy', 'yyyy-MM-dd']);
+    expect(ds.schema.formatsOf('plain')).toEqual([]);
   });
 
   it('unions indices: a field mapped in any index is mapped', () => {

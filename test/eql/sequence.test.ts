@@ -893,6 +893,27 @@ describe('properties', () => {
     );
   });
 
+  it('snapshot is plain JSON (round trip is lossless), including an unbounded trailing window', () => {
+    const q = seqQuery([{ test: isA, keys: byHost }, { test: (e) => e['name'] === 'M', keys: byHost, missing: true }]);
+    const m = new SequenceMatcher(q);
+    m.push(ev('A', 1, { host: 'h', nested: { list: [1, 'x', null] } }));
+    const snap = m.snapshot();
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+    expect(snap.queue).toHaveLength(1);
+    const restored = SequenceMatcher.restore(q, JSON.parse(JSON.stringify(snap)) as typeof snap);
+    restored.push(ev('M', 10 ** 9, { host: 'h' }));
+    restored.flush();
+    expect(restored.drain()).toEqual([]);
+  });
+
+  it('restore copies known counters only (a tampered state cannot reshape objects)', () => {
+    const q = shapeQuery({ missing: [false, false], maxspan: 5, until: false });
+    const state = JSON.parse(JSON.stringify(new SequenceMatcher(q).snapshot()).replace('"completed":0', '"completed":0,"__proto__":{"polluted":true}')) as ReturnType<SequenceMatcher['snapshot']>;
+    const m = SequenceMatcher.restore(q, state);
+    expect((m.stats as unknown as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('restore rejects a state from a different query shape', () => {
     const m = new SequenceMatcher(shapeQuery({ missing: [false, false], maxspan: 5, until: false }));
     const state = JSON.parse(JSON.stringify(m.snapshot())) as ReturnType<SequenceMatcher['snapshot']>;

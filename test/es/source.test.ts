@@ -117,6 +117,33 @@ describe('readWindow: window bounds and timestamp_override fallback', () => {
     expect(none.hits).toEqual([]);
   });
 
+  it('stops with an error when aborted between pages, still closing its point in time', async () => {
+    const closed: string[] = [];
+    const client = new Proxy(es.client, {
+      get(target, prop, receiver) {
+        if (prop === 'closePointInTime') {
+          return async (...args: Parameters<typeof target.closePointInTime>) => {
+            closed.push((args[0] as { id: string }).id);
+            return target.closePointInTime(...args);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const ac = new AbortController();
+    const pages: number[] = [];
+    await expect(
+      (async () => {
+        for await (const page of readWindow(client, { index: [index], from, to, pageSize: 1, signal: ac.signal })) {
+          pages.push(page.length);
+          ac.abort();
+        }
+      })(),
+    ).rejects.toThrow();
+    expect(pages).toEqual([1]);
+    expect(closed).toHaveLength(1);
+  });
+
   it('closes its point in time when the consumer stops early', async () => {
     // Record the PIT ids the reader opens and closes (the real client does the work).
     const opened: string[] = [];

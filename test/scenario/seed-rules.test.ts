@@ -6,8 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileQuery } from '../../src/eql/compile.js';
-import { SequenceMatcher } from '../../src/eql/sequence.js';
+import { compileQuery, SequenceMatcher } from '../../src/eql/index.js';
 import { generateScenario, SEED_RULES } from '../../src/scenario/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
