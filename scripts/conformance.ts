@@ -33,7 +33,7 @@ Any suite in the same TOML format:
 Common:
   --root <dir>                 suites root (default ../shared/conformance/es-eql)
   --corpus <file>              detection-rules corpus (default ../shared/corpus/detection-rules-eql.json)
-  --skip-corpus                do not run the corpus check
+  --skip-corpus                do not run the corpus check (JSON corpus counts are then 0)
   --date-nanos                 also run test_queries.toml on the date_nanos endgame variant
                                (as EqlDateNanosSpecTestCase), reported as "${DATE_NANOS_LABEL}"
   --keyword-type keyword|wildcard  type for [runtime_random_keyword_type] (default keyword)
@@ -129,7 +129,9 @@ async function run(argv: string[]): Promise<number> {
       idField: values['id-field'] ?? tiebreaker ?? DEFAULT_SETTINGS.idField,
       defaultSize: size,
     };
-    suites = [runCustomSuite(engine, process.cwd(), { suite: path.resolve(values.suite), indices, settings }, runOptions)];
+    const result = runCustomSuite(engine, process.cwd(), { suite: path.resolve(values.suite), indices, settings }, runOptions);
+    // Report the suite under the name it was given on the command line.
+    suites = [{ ...result, file: values.suite }];
   } else if (values.suite !== undefined) {
     if (!builtin) throw new UsageError(`${values.suite} is not a built-in suite; give its --data (and --mapping)`);
     suites = runBuiltinSuites(engine, root, { ...runOptions, only: [builtin.file] });
@@ -144,7 +146,7 @@ async function run(argv: string[]): Promise<number> {
   for (const s of suites) process.stdout.write(`${formatSuite(s, verbose)}\n\n`);
 
   let corpus: CorpusResult | undefined;
-  const runCorpusCheck = !values['skip-corpus'] && values.suite === undefined;
+  const runCorpusCheck = !values['skip-corpus'];
   if (runCorpusCheck) {
     const corpusFile = path.resolve(values.corpus ?? path.join(shared, 'corpus/detection-rules-eql.json'));
     if (existsSync(corpusFile)) {

@@ -37,7 +37,7 @@ export const workerConfigSchema = z.strictObject({
    * Sequence rules: events stamped within this much of a window's end wait for the next run, so an event from
    * a slower shipper, indexed a little later but stamped earlier, still joins in timestamp order.
    */
-  reorderSlack: duration('5s'),
+  reorderSlack: duration('30s'),
   /** Largest window one query reads; a longer backlog is read in chunks of this size. */
   maxWindow: duration('1h'),
   /** Largest backlog caught up after downtime; older time is skipped and reported as a gap. */

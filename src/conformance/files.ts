@@ -5,21 +5,24 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildDataset, type Dataset, type DatasetOptions } from './dataset.js';
-import { parseSuite, type EqlSpec } from './suite.js';
+import { countCommentedOut, parseSuite, type EqlSpec } from './suite.js';
 import type { IndexSource } from './suites.js';
 
 export interface LoadedSuite {
   specs: EqlSpec[];
   dataset: Dataset;
+  /** `#[[queries]]` entries, not run by Elasticsearch either. */
+  commentedOut: number;
 }
 
 /** `indices` paths are relative to `root` (absolute paths are kept). */
 export function loadSuiteFromDisk(root: string, suiteFile: string, indices: readonly IndexSource[], options: DatasetOptions = {}): LoadedSuite {
-  return { specs: loadSpecs(root, suiteFile), dataset: loadDataset(root, indices, options) };
+  return { ...loadSpecs(root, suiteFile), dataset: loadDataset(root, indices, options) };
 }
 
-export function loadSpecs(root: string, suiteFile: string): EqlSpec[] {
-  return parseSuite(readFileSync(path.resolve(root, suiteFile), 'utf8'), suiteFile);
+export function loadSpecs(root: string, suiteFile: string): { specs: EqlSpec[]; commentedOut: number } {
+  const text = readFileSync(path.resolve(root, suiteFile), 'utf8');
+  return { specs: parseSuite(text, suiteFile), commentedOut: countCommentedOut(text) };
 }
 
 export function loadDataset(root: string, indices: readonly IndexSource[], options: DatasetOptions = {}): Dataset {
@@ -46,12 +49,12 @@ export class DatasetCache {
 
   load(suiteFile: string, indices: readonly IndexSource[]): LoadedSuite {
     const key = JSON.stringify(indices);
-    const specs = loadSpecs(this.root, suiteFile);
+    const suite = loadSpecs(this.root, suiteFile);
     let dataset = this.cache.get(key);
     if (!dataset) {
       dataset = loadDataset(this.root, indices, this.options);
       this.cache.set(key, dataset);
     }
-    return { specs, dataset };
+    return { ...suite, dataset };
   }
 }

@@ -27,7 +27,8 @@ function indent(text: string, by: string): string {
 }
 
 export function formatSuite(s: SuiteResult, verbose: boolean): string {
-  const lines: string[] = [`${s.file}: passed ${s.passed} / failed ${s.failed} / skipped ${s.skipped}`];
+  const ignored = s.commentedOut > 0 ? ` (+${s.commentedOut} commented out in the file, not run by Elasticsearch either)` : '';
+  const lines: string[] = [`${s.file}: passed ${s.passed} / failed ${s.failed} / skipped ${s.skipped}${ignored}`];
   const skipped = new Map<string, string[]>();
   for (const r of s.results) {
     if (r.outcome.status !== 'skipped') continue;

@@ -27,8 +27,12 @@ export function runBuiltinSuites(engine: Engine, root: string, options: RunOptio
   const runs: { label: string; suite: SuiteConfig }[] = selected.map((suite) => ({ label: suite.file, suite }));
   if (options.dateNanos) runs.push({ label: DATE_NANOS_LABEL, suite: DATE_NANOS_SUITE });
   return runs.map(({ label, suite }) => {
-    const { specs, dataset } = cache.load(suite.file, suite.indices);
-    return runSuite(engine, { file: label, specs, dataset, settings: suite.settings, ...(options.filter ? { filter: options.filter } : {}) }, options.caps);
+    const { specs, dataset, commentedOut } = cache.load(suite.file, suite.indices);
+    return runSuite(
+      engine,
+      { file: label, specs, dataset, settings: suite.settings, commentedOut, ...(options.filter ? { filter: options.filter } : {}) },
+      options.caps,
+    );
   });
 }
 
@@ -40,11 +44,11 @@ export interface CustomSuite {
 }
 
 export function runCustomSuite(engine: Engine, root: string, custom: CustomSuite, options: RunOptions): SuiteResult {
-  const specs = loadSpecs(root, custom.suite);
+  const { specs, commentedOut } = loadSpecs(root, custom.suite);
   const dataset = loadDataset(root, custom.indices, options.dataset);
   return runSuite(
     engine,
-    { file: custom.suite, specs, dataset, settings: custom.settings, ...(options.filter ? { filter: options.filter } : {}) },
+    { file: custom.suite, specs, dataset, settings: custom.settings, commentedOut, ...(options.filter ? { filter: options.filter } : {}) },
     options.caps,
   );
 }

@@ -35,6 +35,8 @@ export interface SuiteResult {
   passed: number;
   failed: number;
   skipped: number;
+  /** Entries commented out in the suite file (not run by Elasticsearch either). */
+  commentedOut: number;
   results: SpecResult[];
 }
 
@@ -209,6 +211,7 @@ export interface RunSuiteInput {
   settings: SuiteSettings;
   /** Only specs whose name contains this substring (case-insensitive). */
   filter?: string;
+  commentedOut?: number;
 }
 
 export function runSuite(engine: Engine, input: RunSuiteInput, caps: EngineCapabilities): SuiteResult {
@@ -216,5 +219,12 @@ export function runSuite(engine: Engine, input: RunSuiteInput, caps: EngineCapab
   const specs = needle ? input.specs.filter((s) => s.name.toLowerCase().includes(needle)) : input.specs;
   const results = specs.map((spec) => runSpec(engine, input.dataset, spec, input.settings, caps));
   const count = (s: Outcome['status']): number => results.filter((r) => r.outcome.status === s).length;
-  return { file: input.file, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), results };
+  return {
+    file: input.file,
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    commentedOut: input.commentedOut ?? 0,
+    results,
+  };
 }

@@ -127,6 +127,15 @@ function stringEnd(text: string, start: number, quote: string, triple: boolean):
   return text.length;
 }
 
+/**
+ * Entries commented out (`#[[queries]]`): Elasticsearch does not run them either — mostly features
+ * ES EQL dropped from the Python EQL original (`| unique`, `| filter`, `| sort`, `descendant of`,
+ * field-to-field comparison) and known issues.
+ */
+export function countCommentedOut(text: string): number {
+  return text.split(/\r?\n/).filter((line) => /^\s*#\s*\[\[queries\]\]/.test(line)).length;
+}
+
 /** Parse a suite file's text; `file` names it in errors. */
 export function parseSuite(text: string, file: string): EqlSpec[] {
   let doc: Record<string, unknown>;

@@ -374,27 +374,31 @@ interface Ctx {
 function makeFieldRes(path: string, schema: FieldSchema | undefined): FieldRes {
   const acc: FieldAccessor = compileFieldAccessor(path);
   const domain = schema === undefined ? 'raw' : domainOf(schema.typeOf(path));
+  // One-entry cache keyed by event identity; the array is reused for the next event, so callers
+  // must consume it before evaluating another event (everything here is synchronous).
   let lastEvent: unknown = undefined;
-  let lastValues: unknown[] = [];
+  const buf: unknown[] = [];
   const values =
     domain === 'raw'
       ? (e: EqlEvent): unknown[] => {
-          if (e === lastEvent) return lastValues;
-          lastValues = acc.values(e);
+          if (e === lastEvent) return buf;
+          buf.length = 0;
+          acc.collectInto(e, buf);
           lastEvent = e;
-          return lastValues;
+          return buf;
         }
       : (e: EqlEvent): unknown[] => {
-          if (e === lastEvent) return lastValues;
-          const raw = acc.values(e);
-          const out: unknown[] = [];
-          for (let i = 0; i < raw.length; i++) {
-            const c = coerceValue(raw[i], domain);
-            if (c !== undefined) out.push(c);
+          if (e === lastEvent) return buf;
+          buf.length = 0;
+          acc.collectInto(e, buf);
+          let w = 0;
+          for (let i = 0; i < buf.length; i++) {
+            const c = coerceValue(buf[i], domain);
+            if (c !== undefined) buf[w++] = c;
           }
-          lastValues = out;
+          buf.length = w;
           lastEvent = e;
-          return out;
+          return buf;
         };
   return {
     path,
@@ -428,6 +432,18 @@ function isNullField(ctx: Ctx, f: FieldRef): boolean {
 
 function isNullLiteral(e: Expr): boolean {
   return e.kind === 'literal' && e.value === null;
+}
+
+/**
+ * For `a == b` / `a != b`: the operand tested for null when this is a null check, else null.
+ * Elasticsearch moves a literal to the right when the other side is not one (LiteralsOnTheRight),
+ * then rewrites `x == null` to IsNull(x) (ReplaceNullChecks); `null == "a"` (both constant) is a
+ * comparison with null instead, which folds to null.
+ */
+function nullCheckOperand(ctx: Ctx, e: Compare): Expr | null {
+  if (isNullConst(ctx, e.right)) return e.left;
+  if (isNullConst(ctx, e.left) && !isConstant(ctx, e.right)) return e.right;
+  return null;
 }
 
 /** The literal null, or an unmapped `?field` (which Elasticsearch replaces by it). */
@@ -476,7 +492,7 @@ function foldsToNull(ctx: Ctx, e: Expr): boolean {
     case 'arith':
       return foldsToNull(ctx, e.left) || foldsToNull(ctx, e.right);
     case 'compare':
-      if ((e.op === '==' || e.op === '!=') && (isNullConst(ctx, e.left) || isNullConst(ctx, e.right))) return false;
+      if ((e.op === '==' || e.op === '!=') && nullCheckOperand(ctx, e) !== null) return false;
       return foldsToNull(ctx, e.left) || foldsToNull(ctx, e.right);
     case 'match':
       return foldsToNull(ctx, e.left);
@@ -686,7 +702,7 @@ function compileScriptTri(ctx: Ctx, e: Expr, slots: Slots): (env: Env) => Tri {
     }
     case 'compare': {
       if (e.op === '==' || e.op === '!=') {
-        const nullSide = isNullConst(ctx, e.right) ? e.left : isNullConst(ctx, e.left) ? e.right : null;
+        const nullSide = nullCheckOperand(ctx, e);
         if (nullSide !== null) {
           const v = compileValue(ctx, nullSide, slots);
           const wantNull = e.op === '==';

@@ -30,6 +30,8 @@ export interface FieldAccessor {
   some(doc: unknown, pred: (value: unknown) => boolean): boolean;
   /** The first leaf value in document order, or undefined when the field is missing. */
   first(doc: unknown): unknown;
+  /** Appends the leaf values to `out` (which the caller may reuse between documents). */
+  collectInto(doc: unknown, out: unknown[]): void;
 }
 
 /**
@@ -160,7 +162,13 @@ export function compileFieldAccessor(path: string): FieldAccessor {
     return v;
   }
 
-  return { path, values, some, first: firstValue };
+  return {
+    path,
+    values,
+    some,
+    first: firstValue,
+    collectInto: (doc, out) => walker.collect(doc, out, MAX_VALUES_PER_FIELD + out.length),
+  };
 }
 
 /** `compileFieldPath(path)(doc)`: the flattened, non-null leaf values of `path` in `doc`. */

@@ -148,6 +148,35 @@ function uniqueKeys(stage: CompiledStage, event: EqlEvent): { tuple: KeyTuple; i
   return out;
 }
 
+function heapPush(h: QueueEntry[], e: QueueEntry): void {
+  h.push(e);
+  let i = h.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if ((h[parent] as QueueEntry).deadline <= e.deadline) break;
+    h[i] = h[parent] as QueueEntry;
+    i = parent;
+  }
+  h[i] = e;
+}
+
+function heapPop(h: QueueEntry[]): void {
+  const last = h.pop();
+  if (last === undefined || h.length === 0) return;
+  let i = 0;
+  const n = h.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && (h[r] as QueueEntry).deadline < (h[l] as QueueEntry).deadline ? r : l;
+    if ((h[c] as QueueEntry).deadline >= last.deadline) break;
+    h[i] = h[c] as QueueEntry;
+    i = c;
+  }
+  h[i] = last;
+}
+
 export class SequenceMatcher {
   readonly stats: SequenceStats = emptyStats();
 
@@ -172,8 +201,9 @@ export class SequenceMatcher {
   private untilMarks = new Map<string, number>();
   private history: (Map<string, number[]> | null)[];
   private trailingIdx = new Map<string, QueueEntry[]>();
+  /** Pending trailing checks as a binary min-heap on deadline (decided entries skipped lazily). */
+  private deadlines: QueueEntry[] = [];
   private undecided = 0;
-  private minDeadline = Infinity;
   private queue: QueueEntry[] = [];
   private queueHead = 0;
   private ready: SequenceMatch[] = [];
@@ -260,7 +290,7 @@ export class SequenceMatcher {
     const hit: Hit = { seq: this.nextSeq++, ts, tb, event };
 
     // Events strictly later than a trailing deadline prove no trailing hit can still come.
-    if (this.undecided > 0 && this.minDeadline < ts) this.expireTrailing(ts, false);
+    if (this.undecided > 0 && this.nextDeadline() < ts) this.expireTrailing(ts, false);
     this.maybePrune(ts);
 
     const completions: PendingSeq[] = [];
@@ -296,7 +326,7 @@ export class SequenceMatcher {
   advanceTo(timestampMs: number): void {
     if (!(timestampMs > this.watermark)) return;
     this.watermark = timestampMs;
-    if (this.undecided > 0 && this.minDeadline <= timestampMs) this.expireTrailing(timestampMs, true);
+    if (this.undecided > 0 && this.nextDeadline() <= timestampMs) this.expireTrailing(timestampMs, true);
     this.prune(timestampMs, true);
     this.release();
   }
@@ -411,23 +441,26 @@ export class SequenceMatcher {
 
   /** Accept pending trailing checks whose deadline is before `t` (or at `t` when inclusive). */
   private expireTrailing(t: number, inclusive: boolean): void {
-    let min = Infinity;
-    for (const [id, entries] of this.trailingIdx) {
-      let kept = 0;
-      for (const e of entries) {
-        if (e.state === 'pending' && (e.deadline < t || (inclusive && e.deadline <= t))) {
-          e.state = 'accepted';
-          this.undecided--;
-        }
-        if (e.state === 'pending') {
-          entries[kept++] = e;
-          if (e.deadline < min) min = e.deadline;
-        }
+    for (;;) {
+      const top = this.deadlines[0];
+      if (top === undefined || !(top.deadline < t || (inclusive && top.deadline <= t))) break;
+      heapPop(this.deadlines);
+      if (top.state !== 'pending') continue;
+      top.state = 'accepted';
+      this.undecided--;
+      const list = this.trailingIdx.get(top.seq.id);
+      if (list !== undefined) {
+        const i = list.indexOf(top);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.trailingIdx.delete(top.seq.id);
       }
-      entries.length = kept;
-      if (kept === 0) this.trailingIdx.delete(id);
     }
-    this.minDeadline = min;
+  }
+
+  /** Earliest deadline among pending trailing checks (Infinity when none). */
+  private nextDeadline(): number {
+    while (this.deadlines.length > 0 && (this.deadlines[0] as QueueEntry).state !== 'pending') heapPop(this.deadlines);
+    return this.deadlines[0]?.deadline ?? Infinity;
   }
 
   /** Latest missing-stage hit time strictly before `before` for key `id` across leading stages. */
@@ -497,7 +530,7 @@ export class SequenceMatcher {
     if (list === undefined) this.trailingIdx.set(entry.seq.id, [entry]);
     else list.push(entry);
     this.undecided++;
-    if (entry.deadline < this.minDeadline) this.minDeadline = entry.deadline;
+    heapPush(this.deadlines, entry);
   }
 
   /** Move decided sequences from the head of the completion queue to `ready`, in completion order. */
@@ -528,7 +561,7 @@ export class SequenceMatcher {
     this.queueHead = 0;
     this.trailingIdx.clear();
     this.undecided = 0;
-    this.minDeadline = Infinity;
+    this.deadlines = [];
     for (const s of this.slots) s.clear();
     for (const h of this.history) h?.clear();
     this.untilMarks.clear();

@@ -11,7 +11,7 @@ import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
 import { EsStateStore } from '../es/state-store.js';
 import { setupKibana } from '../kibana/setup.js';
-import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, newMetrics, type DeliveryMetrics } from '../notify/index.js';
+import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, newMetrics, type DeliveryMetrics, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
 import type { NotifyConfig } from '../config/notify.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
@@ -138,7 +138,12 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   };
   const deliver = async (): Promise<void> => {
     try {
-      const round = await deliverDue(outbox, channels, Date.now(), { ...deliverOptions(nc), metrics: delivery, logger });
+      const round = await deliverDue(outbox, channels, Date.now(), {
+        ...deliverOptions(nc),
+        metrics: delivery,
+        logger,
+        onOutcome: (item, outcome) => recordDelivery(client, config.alerts.index, item, outcome),
+      });
       if (round.sent + round.failed + round.dead > 0) logger.info({ ...round }, `notifications: ${round.sent} sent, ${round.failed} failed (will retry), ${round.dead} gave up`);
     } catch (err) {
       errors({ kind: 'notify' });
@@ -146,6 +151,27 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver, delivery, channels };
+}
+
+/**
+ * Mirrors a notification's delivery state onto its alert documents (`eqlwatch.notification.<channel>`), so
+ * failures are visible where analysts look. Best effort: the outbox stays the source of truth.
+ */
+async function recordDelivery(client: Client, alertsIndex: string, item: OutboxItem, outcome: DeliveryOutcome): Promise<void> {
+  const state = {
+    status: outcome.kind === 'sent' ? 'sent' : outcome.kind === 'retry' ? 'retrying' : 'failed',
+    attempts: item.attempts + 1,
+    updated_at: new Date().toISOString(),
+    ...(outcome.kind === 'sent' ? {} : { error: outcome.error }),
+    notification_id: item.id,
+  };
+  await Promise.all(
+    item.alertIds.map((id) =>
+      client
+        .update({ index: alertsIndex, id, doc: { eqlwatch: { notification: { [item.channel]: state } } }, retry_on_conflict: 3 })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 export async function onceCommand(opts: { config?: string; rules?: string; only: string[] }): Promise<number> {

@@ -226,7 +226,9 @@ async function readAndEvaluate(
     const addKeys = (tuples: readonly KeyTuple[]) => {
       for (const t of tuples) keys.set(JSON.stringify(t), t);
     };
-    for (const t of pendingKeys(engine.snapshot())) addKeys([t]);
+    const snapshot = engine.snapshot();
+    for (const t of pendingKeys(snapshot)) addKeys([t]);
+    for (const h of snapshot.held) if (firstStage.predicate(h._source)) addKeys(firstStage.keys(h._source));
     let tooMany = false;
     for await (const page of readWindow(deps.client, { ...base, filter: n.first, sourceFields: [...n.firstKeyFields, p.rule.eventCategoryField] })) {
       for (const h of page) addKeys(firstStage.keys(h._source));
@@ -257,7 +259,7 @@ async function readAndEvaluate(
   return { matches, eventsRead };
 }
 
-/** Join keys of every pending partial sequence and of events held for reordering. */
+/** Join keys of every pending partial sequence. */
 function pendingKeys(state: RuleEngineState): KeyTuple[] {
   const out: KeyTuple[] = [];
   for (const stage of state.matcher?.slots ?? []) for (const [, key] of stage) out.push(key);

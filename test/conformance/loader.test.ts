@@ -7,7 +7,7 @@ import { DataFormatError, filetimeNanosTransform, filetimeTimestampTransform, fi
 import { DatasetCache } from '../../src/conformance/files.js';
 import { parseLenientJson } from '../../src/conformance/json-lenient.js';
 import { dynamicType, getPath, materialiseMappingFeatures, MappingSchema, parseMapping } from '../../src/conformance/mapping.js';
-import { parseSuite, preprocessToml, SuiteFormatError } from '../../src/conformance/suite.js';
+import { countCommentedOut, parseSuite, preprocessToml, SuiteFormatError } from '../../src/conformance/suite.js';
 import { BUILTIN_SUITES } from '../../src/conformance/suites.js';
 
 describe('TOML suites', () => {
@@ -30,6 +30,12 @@ describe('TOML suites', () => {
     expect(a?.unknownKeys).toEqual(['expect_shard_failures']);
     expect(b?.expectedEventIds).toEqual([[]]);
     expect(b?.joinKeys).toEqual([]);
+  });
+
+  it('counts commented-out entries (ES does not run them) without parsing them', () => {
+    const text = `[[queries]]\nname = "a"\nquery = "x"\nexpected_event_ids = []\n#[[queries]]\n#name = "old"\n#query = 'x | unique a'\n  # [[queries]]\n`;
+    expect(countCommentedOut(text)).toBe(2);
+    expect(parseSuite(text, 't.toml').map((s) => s.name)).toEqual(['a']);
   });
 
   it('maps the legacy case flags to caseSensitive', () => {

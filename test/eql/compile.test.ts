@@ -168,6 +168,25 @@ describe('with a schema (values coerced as Elasticsearch indexes them)', () => {
     expect(where('t == "2020-01-01T00:00:00Z"', opts)({ t: 1577836800000 })).toBe(true);
   });
 
+  it('version fields order by semantic version; invalid versions sort after valid ones', () => {
+    const opts = { schema: schema({ v: 'version' }) };
+    expect(where('v > "1.5.0"', opts)({ v: '1.11.3' })).toBe(true);
+    expect(where('v > "1.5.0"')({ v: '1.11.3' })).toBe(false); // without a schema: code-point order
+    expect(where('v < "1.5.0"', opts)({ v: '1.2.4-SNAPSHOT' })).toBe(true);
+    expect(where('v < "1.2.4"', opts)({ v: '1.2.4-SNAPSHOT' })).toBe(true);
+    expect(where('v < "1.5.0"', opts)({ v: 'bad' })).toBe(false);
+    expect(where('v > "1.5.0"', opts)({ v: 'bad' })).toBe(true);
+  });
+
+  it('dates in a format we cannot parse stay text', () => {
+    const opts = { schema: schema({ d: 'date' }) };
+    expect(where('d == "17-12-2022"', opts)({ d: '17-12-2022' })).toBe(true);
+    const c = compileQuery('sequence by d [any where true] [any where true]', opts);
+    expect(c.stages[0]!.keys({ d: 0 })).toEqual([['1970-01-01T00:00:00.000Z']]);
+    expect(c.stages[0]!.keys({ d: '1970-01-02T00:00:00Z' })).toEqual([['1970-01-02T00:00:00.000Z']]);
+    expect(c.stages[0]!.keys({ d: '17-12-2022' })).toEqual([['17-12-2022']]);
+  });
+
   it('ip fields compare canonical addresses', () => {
     const opts = { schema: schema({ ip: 'ip' }) };
     expect(where('ip == "2001:db8::1"', opts)({ ip: '2001:0db8:0:0:0:0:0:1' })).toBe(true);
@@ -186,6 +205,19 @@ describe('optional fields', () => {
     expect(where('?missing == "x" or mapped == "y"', opts)({ mapped: 'y' })).toBe(true);
     expect(where('not (?missing == "x" and mapped == "y")', opts)({ mapped: 'z' })).toBe(true);
     expect(where('not (?missing == "x" and mapped == "y")', opts)({ mapped: 'y' })).toBe(false);
+  });
+
+  it('?x == ?y with both unmapped is a null check (null == null), as in the ES QA suite', () => {
+    expect(where('?x == ?y', opts)({})).toBe(true);
+    expect(where('?x != ?y', opts)({})).toBe(false);
+  });
+
+  it('null on the left of an expression is moved right and becomes a null check', () => {
+    const p = where('null == (exit_code > -1)');
+    expect(p({})).toBe(true);
+    expect(p({ exit_code: 0 })).toBe(false);
+    expect(where('concat(a, null) == "x"')({ a: 'x' })).toBe(false);
+    expect(where('not concat(a, null) == "x"')({ a: 'x' })).toBe(false); // folds to null, not negated
   });
 
   it('mapped ?field and ?field without a schema behave as normal fields', () => {

@@ -147,6 +147,7 @@ describe('conformance runner', () => {
     expect([all.passed, all.failed, all.skipped]).toEqual([1, 1, 1]);
     const filtered = runSuite(engine, { file: 's.toml', specs, dataset, settings, filter: 'a' }, noCaps);
     expect(filtered.results.map((r) => r.spec.name)).toEqual(['oneA', 'threeA']);
+    expect(all.commentedOut).toBe(0);
     expect(summaryJson([all], { parsed: 3, failed: 1, failures: [] })).toEqual({
       suites: { 's.toml': { passed: 1, failed: 1, skipped: 1 } },
       corpus: { parsed: 3, failed: 1 },

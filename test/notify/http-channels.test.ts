@@ -7,6 +7,7 @@ import { deliverDue, newMetrics } from '../../src/notify/dispatch.js';
 import { buildChannels } from '../../src/notify/factory.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { MemoryOutbox } from '../../src/notify/outbox.js';
+import { notifyTest } from '../../src/notify/notify-test.js';
 import type { RenderOptions } from '../../src/notify/render/common.js';
 import { alertDoc, config, hostileAlert, startHttpReceiver, type HttpReceiver } from './helpers.js';
 
@@ -125,5 +126,23 @@ describe('generic webhook channel', () => {
 
   it('refuses header values with line breaks from configuration', () => {
     expect(() => new WebhookChannel({ name: 'h', url: 'http://x', headers: { 'X-A': 'a\r\nB: c' }, timeoutMs: 1000, render })).toThrow(/line break/);
+  });
+});
+
+describe('notifyTest over HTTP channels', () => {
+  it('sends a clearly marked sample to Slack and to a webhook, and reports failures', async () => {
+    const rx = await receiver();
+    const cfg = config({
+      channels: { s: { type: 'slack', webhookUrl: rx.url }, w: { type: 'webhook', url: rx.url, secret: 'k' }, down: { type: 'slack', webhookUrl: 'http://127.0.0.1:1/x', timeout: '2s' } },
+    });
+    const rs = await notifyTest('s', cfg);
+    const rw = await notifyTest('w', cfg);
+    expect(rx.requests).toHaveLength(2);
+    const slack = rx.requests[0]!.json as { attachments: Array<{ blocks: Array<{ type: string; text?: { text: string } }> }> };
+    expect(slack.attachments[0]!.blocks[0]!.text!.text).toMatch(/^\[TEST\] \[medium\] eqlwatch sample/);
+    expect(rx.requests[0]!.raw.toString()).toContain(`eqlwatch notification ${rs.notificationId}`);
+    expect(rx.requests[1]!.json).toMatchObject({ kind: 'test', notification_id: rw.notificationId });
+    expect(verifySignature(rx.requests[1]!.headers['x-eqlwatch-signature'] as string, rx.requests[1]!.raw, 'k')).toBe(true);
+    await expect(notifyTest('down', cfg)).rejects.toThrow(/slack channel down: request failed/);
   });
 });
