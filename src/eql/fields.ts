@@ -140,7 +140,6 @@ function leaf(value: unknown, out: unknown[], limit: number, arrayDepth: number)
 export function compileFieldAccessor(path: string): FieldAccessor {
   const segments = splitPath(path);
   const walker = new Walker(segments);
-  const scratch: unknown[] = [];
 
   function values(doc: unknown): unknown[] {
     const out: unknown[] = [];
@@ -155,11 +154,9 @@ export function compileFieldAccessor(path: string): FieldAccessor {
   }
 
   function firstValue(doc: unknown): unknown {
-    scratch.length = 0;
-    walker.collect(doc, scratch, 1);
-    const v = scratch.length > 0 ? scratch[0] : undefined;
-    scratch.length = 0;
-    return v;
+    const out: unknown[] = [];
+    walker.collect(doc, out, 1);
+    return out.length > 0 ? out[0] : undefined;
   }
 
   return {

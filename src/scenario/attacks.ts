@@ -96,6 +96,8 @@ function apiTool(ctx: ActivityContext, pod: Pod): ApiTool {
   }
 }
 
+const tsOf = (doc: ScenarioDoc): number => Date.parse(doc['@timestamp'] as string);
+
 function runCmd(ctx: ActivityContext, shellProc: Proc, args: readonly string[], at: number, docs: ScenarioDoc[]): number {
   const { proc, fork, exec, execMs } = ctx.proc.spawn(shellProc, program(binary(args[0] as string, shellProc.program), args), at);
   const endMs = execMs + ctx.prng.int(3, 400);
@@ -138,7 +140,9 @@ export function injectAttack(ctx: ActivityContext, kind: AttackKind, pod: Pod, t
         reason: forbidden ? '' : 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"',
       }, received, [['RequestReceived', 0], ['ResponseComplete', ctx.prng.int(1, 25)]]);
       docs.push(requestReceived as ScenarioDoc, complete as ScenarioDoc);
-      firstComplete ??= complete;
+      // Filebeat's read lag can reorder stages of close requests: the first ResponseComplete in
+      // @timestamp order (ties: written first) is the one that completes the sequence.
+      if (!firstComplete || tsOf(complete as ScenarioDoc) < tsOf(firstComplete)) firstComplete = complete;
       received += ctx.prng.int(20, 120);
     }
     const toolEnd = received + ctx.prng.int(5, 60);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { EqlEvent } from '../../src/eql/compiled.js';
+import * as eql from '../../src/eql/index.js';
 import { parseCorpus, runCorpus } from '../../src/conformance/corpus.js';
 import { buildDataset } from '../../src/conformance/dataset.js';
 import { loadEngine, type Engine, type EngineResult } from '../../src/conformance/engine.js';
@@ -185,10 +186,14 @@ interface Floor {
 const floorFile = path.join(repoRoot, 'test/eql/conformance-floor.json');
 const floor = JSON.parse(readFileSync(floorFile, 'utf8')) as Floor;
 
+// Type-level check (tsc): the real EQL core satisfies the runner's structural Engine interface.
+const realEngine: Engine = eql;
+
 describe.skipIf(!haveShared)('conformance with Elasticsearch QA suites', () => {
-  it('the engine loads', async () => {
+  it('the engine loads, and is the src/eql/index module', async () => {
     const load = await loadEngine();
     expect(load.ok ? 'loaded' : load.reason).toBe('loaded');
+    if (load.ok) expect(load.engine.evaluate).toBe(realEngine.evaluate);
   });
 
   it('every suite runs to completion and passes at least its floor', async () => {

@@ -133,7 +133,7 @@ describe('eqlwatch once: seed rules on an attack scenario (real Elasticsearch)',
     }
     // The progress line of each window: rule, window, events read, alerts.
     const progress = logLines(run.stdout).filter((l) => typeof l.window === 'object');
-    expect(progress.map((l) => l['rule.id']).sort()).toEqual([API_RULE_ID, EXEC_RULE_ID]);
+    expect(progress.map((l) => l['rule.id']).sort()).toEqual([API_RULE_ID, EXEC_RULE_ID].sort());
     expect(progress.find((l) => l['rule.id'] === EXEC_RULE_ID)).toMatchObject({ alerts: 2 });
     expect(progress.find((l) => l['rule.id'] === API_RULE_ID)).toMatchObject({ alerts: 6 });
   });
