@@ -17,7 +17,8 @@ COPY --chown=node:node package.json ./
 COPY --chown=node:node bin ./bin
 COPY --chown=node:node queries ./queries
 COPY --chown=node:node config ./config
-USER node
+# The image's unprivileged `node` user, by id so the runtime can check it is not root.
+USER 1000:1000
 EXPOSE 9464
 # The worker serves /healthz on its ops port; listen on all interfaces inside the container.
 ENV EQLWATCH_HTTP_HOST=0.0.0.0

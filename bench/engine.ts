@@ -15,7 +15,7 @@
  *    scenario's ground truth; prints a table and writes JSON to bench/results/.
  *
  * Flags (or env): --events (BENCH_EVENTS, default 1000000), --attacks (BENCH_ATTACKS, default
- * events/5000), --seed (BENCH_SEED, 1), --iterations (BENCH_ITERATIONS, 5), --warmup (BENCH_WARMUP, 1),
+ * events/5000), --seed (BENCH_SEED, 1), --iterations (BENCH_ITERATIONS, 3), --warmup (BENCH_WARMUP, 1),
  * --python-events (BENCH_PY_EVENTS, 100000), --python-iterations (BENCH_PY_ITERATIONS, 3),
  * --no-python (BENCH_NO_PYTHON=1).
  */
@@ -77,7 +77,7 @@ function readConfig(): Config {
     events,
     attacks: num(values.attacks, 'BENCH_ATTACKS', Math.max(1, Math.round(events / 5000))),
     seed: num(values.seed, 'BENCH_SEED', 1),
-    iterations: Math.max(1, num(values.iterations, 'BENCH_ITERATIONS', 5)),
+    iterations: Math.max(1, num(values.iterations, 'BENCH_ITERATIONS', 3)),
     warmup: num(values.warmup, 'BENCH_WARMUP', 1),
     pythonEvents: Math.min(events, num(values['python-events'], 'BENCH_PY_EVENTS', 100_000)),
     pythonIterations: Math.max(1, num(values['python-iterations'], 'BENCH_PY_ITERATIONS', 3)),
@@ -105,8 +105,12 @@ interface Timing {
   engine: 'eqlwatch' | 'python-eql';
   events: number;
   matches: number;
-  seconds: number[];
+  /** CPU time of the process per timed run (user + system): robust to other load on the machine. */
+  cpuSeconds: number[];
+  wallSeconds: number[];
+  /** Events per CPU-second, i.e. per core: the figure the table reports. */
   eventsPerSecond: { median: number; min: number; max: number };
+  wallEventsPerSecond: { median: number; min: number; max: number };
   memory?: Record<string, number | undefined>;
 }
 
@@ -143,20 +147,36 @@ function runOnce(compiled: CompiledQuery, events: readonly EqlEvent[]): { matche
   return { matches: out, pending };
 }
 
-function timeEngine(compiled: CompiledQuery, events: readonly EqlEvent[], cfg: Config): { timing: Timing; matches: EqlEvent[][] } {
+/**
+ * Lets the heap settle before timing: a full GC, then idle time for V8's concurrent sweeping to
+ * finish. Without it, marking/sweeping a 1 GB heap (started by earlier allocation bursts such as
+ * serialising the Python sample) is charged to the next short timed runs — up to 4× slower in
+ * trials.
+ */
+async function settle(): Promise<void> {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+async function timeEngine(compiled: CompiledQuery, events: readonly EqlEvent[], cfg: Config): Promise<{ timing: Timing; matches: EqlEvent[][] }> {
+  await settle();
   for (let i = 0; i < cfg.warmup; i++) runOnce(compiled, events);
-  const seconds: number[] = [];
+  const cpuSeconds: number[] = [];
+  const wallSeconds: number[] = [];
   let last: EqlEvent[][] = [];
   let peakHeap = 0;
   let pendingAtEnd = 0;
   for (let i = 0; i < cfg.iterations; i++) {
-    gc();
+    // No gc() between timed runs (see settle()); garbage the engine itself makes is its cost.
     const before = process.memoryUsage().heapUsed;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = runOnce(compiled, events);
     const t1 = performance.now();
+    const c1 = process.cpuUsage(c0);
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed - before);
-    seconds.push((t1 - t0) / 1000);
+    wallSeconds.push((t1 - t0) / 1000);
+    cpuSeconds.push((c1.user + c1.system) / 1e6);
     last = r.matches;
     pendingAtEnd = r.pending;
   }
@@ -165,8 +185,10 @@ function timeEngine(compiled: CompiledQuery, events: readonly EqlEvent[], cfg: C
       engine: 'eqlwatch',
       events: events.length,
       matches: last.length,
-      seconds,
-      eventsPerSecond: rates(events.length, seconds),
+      cpuSeconds,
+      wallSeconds,
+      eventsPerSecond: rates(events.length, cpuSeconds),
+      wallEventsPerSecond: rates(events.length, wallSeconds),
       memory: { heapGrowthDuringRunMB: mb(peakHeap), pendingSequencesBeforeFlush: compiled.kind === 'sequence' ? pendingAtEnd : undefined },
     },
     matches: last,
@@ -188,7 +210,7 @@ const fmtInt = (n: number): string => n.toLocaleString('en-US');
 const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
 
 function printTable(rows: Array<{ rule: string; t: Timing; ratio?: number }>): void {
-  const header = ['rule', 'engine', 'events', 'matches', 'events/s (median)', 'min – max', 'ratio'];
+  const header = ['rule', 'engine', 'events', 'matches', 'events/CPU-s (median)', 'min – max', 'wall events/s', 'ratio'];
   const body = rows.map(({ rule, t, ratio }) => [
     rule,
     t.engine,
@@ -196,6 +218,7 @@ function printTable(rows: Array<{ rule: string; t: Timing; ratio?: number }>): v
     fmtInt(t.matches),
     fmtRate(t.eventsPerSecond.median),
     `${fmtRate(t.eventsPerSecond.min)} – ${fmtRate(t.eventsPerSecond.max)}`,
+    fmtRate(t.wallEventsPerSecond.median),
     ratio === undefined ? '' : `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
@@ -238,7 +261,7 @@ async function main(): Promise<void> {
     const compiled = compileQuery(spec.query);
     compiledByRule.set(spec.rule, compiled);
     log(`eqlwatch: ${spec.rule} over ${fmtInt(events.length)} events …`);
-    const full = timeEngine(compiled, events, cfg);
+    const full = await timeEngine(compiled, events, cfg);
     const got = keysOf(full.matches, position);
     const want = expectedKeys(scenario, spec.rule, events.length);
     checks.push({
@@ -270,7 +293,7 @@ async function main(): Promise<void> {
       for (const spec of rules) {
         const pq = py.queries.find((q) => q.id === spec.rule);
         if (!pq) throw new Error(`python result for ${spec.rule} missing`);
-        const ours = timeEngine(compiledByRule.get(spec.rule) as CompiledQuery, sample, cfg);
+        const ours = await timeEngine(compiledByRule.get(spec.rule) as CompiledQuery, sample, cfg);
         const oursKeys = keysOf(ours.matches, position);
         const pyKeys = pq.matchLines.map((l) => l.join(',')).sort();
         const want = expectedKeys(scenario, spec.rule, sample.length);
@@ -288,11 +311,13 @@ async function main(): Promise<void> {
           engine: 'python-eql',
           events: py.events,
           matches: pq.matches,
-          seconds: pq.seconds,
-          eventsPerSecond: pq.eventsPerSecond,
+          cpuSeconds: pq.cpuSeconds,
+          wallSeconds: pq.wallSeconds,
+          eventsPerSecond: rates(py.events, pq.cpuSeconds),
+          wallEventsPerSecond: rates(py.events, pq.wallSeconds),
           memory: { maxRssMB: Math.round(py.maxRssMB) },
         };
-        const ratio = ours.timing.eventsPerSecond.median / pq.eventsPerSecond.median;
+        const ratio = ours.timing.eventsPerSecond.median / pyTiming.eventsPerSecond.median;
         rulesRows.push({ rule: spec.rule, t: ours.timing }, { rule: spec.rule, t: pyTiming, ratio });
         Object.assign(perRule[spec.rule] as object, {
           sample: { eqlwatch: ours.timing, pythonEql: pyTiming, pythonQuery: pq.query, rewrites: spec.pythonRewrites, speedup: ratio },

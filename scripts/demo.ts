@@ -9,9 +9,9 @@
  *  4. the worker, once, with a temporary config (alerts in eqlwatch-demo-alerts, mail to the catcher);
  *  5. the alerts as a table, and where the mail landed.
  *
- *   npm run demo [-- --events 5000] [-- --keep-es]
+ *   npm run demo [-- --events 5000] [-- --namespace default] [-- --keep-es]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import path from 'node:path';
@@ -23,16 +23,17 @@ import { stringify } from 'yaml';
 import { esConfigFromEnv } from '../src/config/es.js';
 import { createEsClient } from '../src/es/client.js';
 import { SEED_RULES, type SeedRule } from '../src/scenario/index.js';
-import { loadScenario, recentScenario } from '../src/scenario/load.js';
-import type { AlertDoc } from '../src/notify/types.js';
+import { LoadError, loadScenario, recentScenario } from '../src/scenario/load.js';
+import { getString, type AlertDoc } from '../src/notify/types.js';
 import { DEMO_ALERTS_INDEX, DEMO_OUTBOX_INDEX, DEMO_STATE_INDEX, demoConfig } from './demo/config.js';
 import { startMailCatcher, type MailCatcher } from './demo/mail-catcher.js';
+import { prerequisiteProblem } from './demo/prereqs.js';
 import { handOverToTests, otherLiveUsers, registerUser, unregisterUser } from './demo/node-users.js';
 import { alertRow, formatTable, terminalSafe } from './demo/table.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const localEs = path.join(repoRoot, 'scripts/local-es.sh');
-const outDir = path.join(repoRoot, 'demo-output');
+let outDir = path.join(repoRoot, 'demo-output');
 const WORKER_TIMEOUT_MS = 5 * 60_000;
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -45,19 +46,41 @@ class DemoError extends Error {
 }
 
 /** What the demo started and must stop, whatever happens. */
-const started: { esByDemo: boolean; catcher: MailCatcher | null; client: Client | null; tmp: string | null; children: Set<import('node:child_process').ChildProcess> } = {
+const started: {
+  esByDemo: boolean;
+  esStart: ChildProcess | null;
+  catcher: MailCatcher | null;
+  client: Client | null;
+  tmp: string | null;
+  children: Set<ChildProcess>;
+} = {
   esByDemo: false,
+  esStart: null,
   catcher: null,
   client: null,
   tmp: null,
   children: new Set(),
 };
 let keepEs = false;
+let interrupted = false;
+let interruptedAt = 0;
 let cleaning: Promise<void> | null = null;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    for (const c of started.children) if (c.exitCode === null) c.kill('SIGTERM');
+    for (const c of started.children) if (c.exitCode === null && c !== started.esStart) c.kill('SIGTERM');
+    const esStart = started.esStart;
+    if (esStart && esStart.exitCode === null && esStart.signalCode === null) {
+      // Killing a half-started node's launcher would orphan the node: let the start finish, then stop it.
+      say('waiting for the Elasticsearch start to finish so the node can be stopped cleanly (Ctrl-C again to leave it running)…');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 300_000);
+        esStart.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
     await started.client?.close().catch(() => undefined);
     await started.catcher?.close().catch(() => undefined);
     if (started.tmp) rmSync(started.tmp, { recursive: true, force: true });
@@ -77,9 +100,13 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
 function hasJava(): boolean {
   if (process.env.ES_JAVA_HOME || process.env.JAVA_HOME) return true;
-  if (spawnSync('sh', ['-c', 'command -v java'], { stdio: 'ignore' }).status === 0) return true;
+  if (hasCommand('java')) return true;
   return existsSync('/usr/lib/jvm') && readdirSync('/usr/lib/jvm').some((d) => existsSync(`/usr/lib/jvm/${d}/bin/java`));
 }
 
@@ -89,10 +116,19 @@ function hasCachedDistribution(): boolean {
 }
 
 /** Runs a child, prefixing its stderr lines; resolves with its stdout. */
-function run(cmd: string, args: string[], prefix: string, timeoutMs: number, onStdoutLine?: (line: string) => void): Promise<{ code: number | null; stdout: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  prefix: string,
+  timeoutMs: number,
+  onStdoutLine?: (line: string) => void,
+  opts: { detached?: boolean; onSpawn?: (c: ChildProcess) => void } = {},
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    // detached: its own process group, so the terminal's Ctrl-C does not reach it (the demo decides).
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: opts.detached ?? false });
     started.children.add(child);
+    opts.onSpawn?.(child);
     let stdout = '';
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${prefix}${l}\n`));
@@ -121,17 +157,12 @@ async function elasticsearch(): Promise<string> {
     say(`a local node is already running at ${url}; using it (it stays running afterwards)`);
     return url;
   }
-  if (!hasJava()) {
-    throw new DemoError('no Java found: the local Elasticsearch node needs a JDK (21+ for 9.x, 17 for 8.19).',
-      'install one (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless maven), or point ES_URL at a cluster:\n  ES_URL=https://host:9200 ES_USERNAME=elastic ES_PASSWORD=… npm run demo');
-  }
-  if (spawnSync('sh', ['-c', 'command -v mvn'], { stdio: 'ignore' }).status !== 0 && !hasCachedDistribution()) {
-    throw new DemoError('Maven (mvn) is missing: it downloads the Elasticsearch distribution from Maven Central (once).',
-      'install it (Debian/Ubuntu: sudo apt-get install -y maven), or point ES_URL at a cluster.');
-  }
+  const problem = prerequisiteProblem({ java: hasJava(), mvn: hasCommand('mvn'), cachedDistribution: hasCachedDistribution() });
+  if (problem) throw new DemoError(problem.message, problem.next);
   say('starting a local Elasticsearch node (the first run downloads ~100 MB and takes a minute or two)…');
   started.esByDemo = true;
-  const res = await run('bash', [localEs, 'start'], '  es │ ', 15 * 60_000);
+  const res = await run('bash', [localEs, 'start'], '  es │ ', 15 * 60_000, undefined, { detached: true, onSpawn: (c) => (started.esStart = c) });
+  if (interrupted) throw new DemoError('interrupted', '');
   const url = res.stdout.trim().split('\n').pop() ?? '';
   if (res.code !== 0 || !/^https?:\/\//.test(url)) {
     throw new DemoError('the local Elasticsearch node did not start (see the es │ lines above).',
@@ -156,25 +187,26 @@ async function fetchAlerts(client: Client, since: string): Promise<{ shown: Aler
   const members = new Map<string, AlertDoc[]>();
   for (const h of res.hits.hits) {
     const doc = h._source!;
-    const group = doc['kibana.alert.group.id'] as string | undefined;
-    if (doc['kibana.alert.building_block_type'] !== undefined) {
+    const group = getString(doc, 'kibana.alert.group.id');
+    if (getString(doc, 'kibana.alert.building_block_type') !== undefined) {
       if (group) members.set(group, [...(members.get(group) ?? []), doc]);
     } else shown.push(doc);
   }
-  for (const list of members.values()) list.sort((a, b) => Number(a['kibana.alert.group.index'] ?? 0) - Number(b['kibana.alert.group.index'] ?? 0));
+  for (const list of members.values()) list.sort((a, b) => Number(getString(a, 'kibana.alert.group.index') ?? 0) - Number(getString(b, 'kibana.alert.group.index') ?? 0));
   return { shown, members };
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { events: { type: 'string' }, 'keep-es': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { events: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' }, 'keep-es': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help) {
-    say('usage: npm run demo [-- --events N] [-- --keep-es]');
+    say('usage: npm run demo [-- --events N] [-- --namespace NS] [-- --out DIR (default demo-output)] [-- --keep-es]');
     return 0;
   }
   keepEs = Boolean(values['keep-es']);
+  if (values.out) outDir = path.resolve(values.out);
   const events = values.events === undefined ? 5000 : Number(values.events);
   if (!Number.isInteger(events) || events < 500) throw new DemoError(`--events must be an integer >= 500, got ${values.events}`, 'try --events 5000');
   const demoStart = new Date().toISOString();
@@ -193,7 +225,14 @@ async function main(): Promise<number> {
 
   step(3, 'scenario');
   const scenario = recentScenario({ events, attacks: 2, now: Date.now() });
-  const report = await loadScenario(client, scenario, { onProgress: (m) => say(`  ${m}`) });
+  const namespace = values.namespace ?? 'default';
+  let report;
+  try {
+    report = await loadScenario(client, scenario, { namespace, onProgress: (m) => say(`  ${m}`) });
+  } catch (err) {
+    if (err instanceof LoadError) throw new DemoError(err.message, 'run the demo with its own data stream namespace, which the rules still read: npm run demo -- --namespace eqlwatchdemo');
+    throw err;
+  }
   for (const [index, n] of Object.entries(report.indices)) say(`  ${index}: ${n} documents`);
   say(`  ${scenario.attacks.length} attacks (${scenario.attacks.map((a) => `${a.kind} on ${a.pod}`).join(', ')}), events ${report.from} → ${report.to}`);
   const expected = report.expected;
@@ -224,7 +263,7 @@ async function main(): Promise<number> {
   const { shown, members } = alertsExist ? await fetchAlerts(client, demoStart) : { shown: [], members: new Map<string, AlertDoc[]>() };
   if (shown.length === 0) say('no alerts.');
   else {
-    const rows = shown.map((d) => alertRow(d, members.get(String(d['kibana.alert.group.id'] ?? '')) ?? []));
+    const rows = shown.map((d) => alertRow(d, members.get(getString(d, 'kibana.alert.group.id') ?? '') ?? []));
     say(formatTable(rows, Math.max(100, process.stdout.columns ?? 160)));
   }
   const mails = await started.catcher.waitFor(shown.length, 10_000);
@@ -236,7 +275,7 @@ async function main(): Promise<number> {
   if (mails[0]?.htmlPath) say(`\nopen file://${mails[0].htmlPath} in a browser to see the email as a person would.`);
   say(`alerts are in the index ${DEMO_ALERTS_INDEX}${started.esByDemo && !keepEs ? ' (gone when the node stops; keep it with --keep-es)' : ''}.`);
 
-  const fired = new Set(shown.map((d) => String(d['kibana.alert.rule.name'] ?? '')));
+  const fired = new Set(shown.map((d) => getString(d, 'kibana.alert.rule.name') ?? ''));
   const missing = (Object.keys(expected) as SeedRule[]).filter((r) => expected[r] > 0 && !fired.has(SEED_RULES[r].name));
   if (worker.code !== 0 || missing.length > 0 || mails.length === 0) {
     throw new DemoError(
@@ -248,11 +287,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    if (interrupted) return;
+    // One Ctrl-C can arrive twice (the terminal signals the whole group and tsx relays it): ignore repeats for a moment.
+    if (interrupted && Date.now() - interruptedAt < 2000) return;
+    if (interrupted) {
+      process.stderr.write(`\nleaving now${started.esByDemo ? '; the Elasticsearch node may still run: scripts/local-es.sh stop' : ''}\n`);
+      unregisterUser();
+      process.exit(130);
+    }
     interrupted = true;
+    interruptedAt = Date.now();
     process.stderr.write(`\n${sig}: cleaning up…\n`);
     void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   });

@@ -59,6 +59,18 @@ async function isOurs(client: Client, index: string): Promise<'absent' | 'ours' 
   return Object.keys(res).length === 1 && meta?.managed_by === BENCH_MANAGED_BY ? 'ours' : 'foreign';
 }
 
+/** True when both bench indices were loaded by the bench with scenario `key` and hold `events` documents. */
+export async function scenarioLoaded(client: Client, key: string, events: number): Promise<boolean> {
+  let total = 0;
+  for (const index of Object.values(BENCH_INDEX)) {
+    if ((await isOurs(client, index)) !== 'ours') return false;
+    const res = await client.indices.getMapping({ index });
+    if ((Object.values(res)[0]?.mappings?._meta as { scenario?: unknown } | undefined)?.scenario !== key) return false;
+    total += (await client.count({ index })).count;
+  }
+  return total === events;
+}
+
 /** Deletes the bench's scenario indices (only if the bench created them). */
 export async function dropBenchIndices(client: Client): Promise<void> {
   for (const index of Object.values(BENCH_INDEX)) {
@@ -75,7 +87,7 @@ export interface LoadResult {
  * Recreates the bench indices with the integrations' mappings and bulk-loads every document
  * (two bulk requests in flight, refresh disabled during the load, one refresh at the end).
  */
-export async function loadBench(client: Client, scenario: Scenario, opts: { batchSize?: number; onProgress?: (s: string) => void } = {}): Promise<LoadResult> {
+export async function loadBench(client: Client, scenario: Scenario, opts: { key: string; batchSize?: number; onProgress?: (s: string) => void }): Promise<LoadResult> {
   const started = performance.now();
   const batchSize = opts.batchSize ?? 5000;
   const mappings: Record<string, estypes.MappingTypeMapping> = {
@@ -89,7 +101,7 @@ export async function loadBench(client: Client, scenario: Scenario, opts: { batc
     await client.indices.create({
       index,
       settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '-1', 'mapping.total_fields.limit': 2000 },
-      mappings: { ...m, _meta: { managed_by: BENCH_MANAGED_BY } },
+      mappings: { ...m, _meta: { managed_by: BENCH_MANAGED_BY, scenario: opts.key } },
       wait_for_active_shards: 1,
     });
   }
@@ -117,7 +129,7 @@ export async function loadBench(client: Client, scenario: Scenario, opts: { batc
     opts.onProgress?.(`loaded ${Math.min((i + 2) * batchSize, scenario.events.length)} / ${scenario.events.length}`);
   }
   const names = Object.keys(mappings);
-  await client.indices.putSettings({ index: names, settings: { refresh_interval: null } });
+  await client.indices.putSettings({ index: names, settings: { refresh_interval: '1s' } });
   await client.indices.refresh({ index: names });
   return { indices: counts, seconds: (performance.now() - started) / 1000 };
 }

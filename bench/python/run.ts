@@ -14,8 +14,8 @@ export interface PythonQueryResult {
   query: string;
   matches: number;
   matchLines: number[][];
-  seconds: number[];
-  eventsPerSecond: { median: number; min: number; max: number };
+  cpuSeconds: number[];
+  wallSeconds: number[];
 }
 
 export interface PythonResult {

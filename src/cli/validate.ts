@@ -14,6 +14,7 @@ export async function validateCommand(opts: { config?: string; rules?: string; j
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     configError = err;
+    if (err.file !== '(environment)') configFile = err.file;
   }
   rulesDir ??= 'queries';
   let report;

@@ -3,7 +3,7 @@
  * line and column of the offending key and a hint; secret values never appear in them.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { lineAt, RuleError } from '../rules/errors.js';
 import { esConfigFromEnv } from './es.js';
 import { configSchema, type Config } from './schema.js';
@@ -26,7 +26,7 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
   const path = file ?? env.EQLWATCH_CONFIG ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(f)) ?? null;
   let raw: Record<string, unknown> = {};
   let text = '';
-  let locate = (_keys: (string | number)[]): { line: number; column: number } => ({ line: 1, column: 1 });
+  let locate = (_keys: (string | number)[], _unknownKey?: string): { line: number; column: number } => ({ line: 1, column: 1 });
   if (path !== null) {
     try {
       text = readFileSync(path, 'utf8');
@@ -46,9 +46,19 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
     const js = doc.toJS() as unknown;
     if (js !== null && js !== undefined) {
       if (!isMap(doc.contents)) throw new ConfigError('the config file must be a YAML mapping', path, 1, 1, 'see config/eqlwatch.example.yml');
-      raw = js as Record<string, unknown>;
+      raw = dropNulls(js) as Record<string, unknown>;
     }
-    locate = (keys) => {
+    locate = (keys, unknownKey) => {
+      if (unknownKey !== undefined) {
+        // An unknown key: point at the key itself, not at the section holding it.
+        const parent = keys.length === 0 ? doc.contents : doc.getIn(keys, true);
+        const pair = isMap(parent) ? parent.items.find((it) => isScalar(it.key) && String(it.key.value) === unknownKey) : undefined;
+        const range = isScalar(pair?.key) ? pair.key.range : undefined;
+        if (range) {
+          const p = lineCounter.linePos(range[0]);
+          return { line: p.line, column: p.col };
+        }
+      }
       for (let n = keys.length; n > 0; n--) {
         const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
         if (node?.range) {
@@ -64,7 +74,7 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = path ?? '(environment)';
-    const pos = locate(issue.path as (string | number)[]);
+    const pos = locate(issue.path as (string | number)[], issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
     const key = issue.path.join('.') || '(top level)';
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(`${key}: ${issue.message}${more}`, where, pos.line, pos.column,
@@ -82,6 +92,15 @@ export function safeExcerpt(line: string): string {
   const m = /^(\s*(?:-\s+)?["']?[A-Za-z0-9_-]*(?:password|pass|apikey|api_key|secret|token|webhookurl|authorization|url|user)["']?\s*:\s*)(\S.*)$/i.exec(masked);
   if (m && !/^(\{|\[)?\s*(env|file)\s*:/.test(m[2]!)) return `${m[1]}<redacted>`;
   return masked;
+}
+
+/** A section whose keys are all commented out parses as null: treat it (and any null value) as absent. */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
 }
 
 function hintFor(code: string, key: string): string {

@@ -16,7 +16,7 @@ export interface MappedField {
   type: FieldType | 'alias';
   /** `alias` target path. */
   aliasPath?: string;
-  /** Mapping `format` (dates), kept for reporting; the engine is not told. */
+  /** Mapping `format` (dates); the engine gets it through `MappingSchema.formatsOf`. */
   format?: string;
   /** Mapping `null_value`. */
   nullValue?: unknown;
@@ -195,6 +195,9 @@ export interface IndexContents {
   events: readonly EqlEvent[];
 }
 
+/** Elasticsearch's `format` for a `date` field that sets none. */
+export const DEFAULT_DATE_FORMAT = 'strict_date_optional_time||epoch_millis';
+
 export class MappingSchema implements FieldSchema {
   private readonly types = new Map<string, FieldType>();
   private readonly aliases = new Map<string, string>();
@@ -210,9 +213,12 @@ export class MappingSchema implements FieldSchema {
         } else if (!this.types.has(f.path)) {
           this.types.set(f.path, f.type);
         }
-        if (f.format !== undefined) {
+        // An index mapping the date without `format` uses the default one: recorded so that a field
+        // with a custom format in another index still parses this index's values.
+        const format = f.format ?? (f.type === 'date' || f.type === 'date_nanos' ? DEFAULT_DATE_FORMAT : undefined);
+        if (format !== undefined) {
           const list = this.formats.get(f.path) ?? [];
-          if (!list.includes(f.format)) list.push(f.format);
+          if (!list.includes(format)) list.push(format);
           this.formats.set(f.path, list);
         }
       }
@@ -228,12 +234,14 @@ export class MappingSchema implements FieldSchema {
   }
 
   /**
-   * Mapping `format`s of a field (one per distinct format across indices; empty = default
-   * `strict_date_optional_time||epoch_millis`). Not part of `FieldSchema` (yet): Elasticsearch
-   * parses such dates with these Java-time patterns, e.g. `dd-MM-yyyy` in test_sample.toml.
+   * `FieldSchema.formatsOf`: mapping `format`s of a field, one per distinct format across indices in
+   * index order (an index without `format` contributes the default); empty when every index uses the
+   * default `strict_date_optional_time||epoch_millis`. E.g. `dd-MM-yyyy` and `yyyy-MM-dd` for
+   * `@timestamp_pretty` in test_sample.toml.
    */
   formatsOf(path: string): readonly string[] {
-    return this.formats.get(this.aliases.get(path) ?? path) ?? [];
+    const list = this.formats.get(this.aliases.get(path) ?? path) ?? [];
+    return list.length === 1 && list[0] === DEFAULT_DATE_FORMAT ? [] : list;
   }
 
   /** Every mapped path with its type (aliases resolved), sorted; for `--verbose` and tests. */

@@ -26,9 +26,23 @@
  * the field's mapped type (numbers for numeric fields, text for keyword fields, epoch ms for
  * dates, canonical text for ip, booleans from "true"/"false"/"").
  *
- * Performance: each field path is resolved once per event (a one-entry cache keyed by event
- * identity; events must not be mutated while being evaluated), `in` lists are Sets, `and`/`or`
- * short-circuit, and fast-path predicates allocate nothing beyond the field's value array.
+ * Performance: each field path is resolved at most once per call (a one-entry cache keyed by event
+ * identity and invalidated by every top-level call, so mutating an event between calls is safe),
+ * `in` lists are Sets, `and`/`or` short-circuit with cheap operands first (predicates are pure),
+ * and fast-path predicates allocate nothing beyond the field's value array.
+ *
+ * Known differences from Elasticsearch (documented, deliberate or unavoidable):
+ * - Values over `ignore_above` still count (DESIGN.md's one deliberate difference).
+ * - Where Elasticsearch fails the whole search (type errors in scripts, integer overflow, division
+ *   by zero, a non-numeric string compared with a numeric field) the predicate is false here.
+ * - `startsWith`/`endsWith`/`stringContains(field, "lit")` follow the pushed-down prefix/wildcard
+ *   query: the literal is literal (no wildcard meaning) and `""` matches every present value.
+ * - Script-side `regex` (function on the left) uses the Lucene translation, not Java regex syntax.
+ * - A non-optional field the schema does not know is treated as a normal (missing) field rather
+ *   than rejected; a `constant_keyword` value that only lives in the mapping is not seen.
+ * - Dates in custom mapping formats (`FieldSchema.formatsOf`) parse with any of the field's formats
+ *   across indices, not only their own index's (the event's index is unknown here); a value no
+ *   format parses is compared (and joined) as text where Elasticsearch would reject the document.
  */
 import type { Call, Compare, EventFilter, Expr, FieldRef, In, Literal, Match, Query } from './ast.js';
 import type {
@@ -48,10 +62,13 @@ import {
   CASE_INSENSITIVE_FUNCTIONS,
   arithmetic,
   asStringArg,
+  cidrArg,
+  cidrMatchImpl,
   compileFunction,
   negate,
   type StaticType,
 } from './functions.js';
+import { compileDateFormats, type DateFormatSet } from './dates.js';
 import { parseExpression, parseQuery } from './parser.js';
 import { compileRegex } from './regex.js';
 import {
@@ -138,8 +155,11 @@ function domainOf(t: FieldType | undefined): Domain {
 /** Marker for a literal that can never equal an indexed value of the field. */
 const IMPOSSIBLE = Symbol('impossible');
 
-/** A source value as indexed for the domain, or undefined when it would not be indexed. */
-function coerceValue(v: unknown, d: Domain): unknown {
+/**
+ * A source value as indexed for the domain, or undefined when it would not be indexed.
+ * `parseDate`: the field's mapping date formats (undefined = the default ISO/epoch_millis).
+ */
+function coerceValue(v: unknown, d: Domain, parseDate?: (v: unknown) => number): unknown {
   switch (d) {
     case 'raw':
       return v;
@@ -158,8 +178,8 @@ function coerceValue(v: unknown, d: Domain): unknown {
       return undefined;
     case 'date':
     case 'date_nanos': {
-      // A string in a custom date format we cannot parse stays text (compares with same-format text).
-      const ms = toEpochMillis(v, d === 'date_nanos');
+      // A string no format parses stays text (compares with same text); ES would reject the document.
+      const ms = toEpochMillis(v, d === 'date_nanos', parseDate);
       return Number.isNaN(ms) ? (typeof v === 'string' ? v : undefined) : ms;
     }
     case 'ip':
@@ -167,8 +187,8 @@ function coerceValue(v: unknown, d: Domain): unknown {
   }
 }
 
-/** A query literal as Elasticsearch converts it for a field of the domain. */
-function coerceLiteral(v: unknown, d: Domain, isDouble: boolean): unknown {
+/** A query literal as Elasticsearch converts it for a field of the domain (dates: with the field's formats). */
+function coerceLiteral(v: unknown, d: Domain, isDouble: boolean, parseDate?: (v: unknown) => number): unknown {
   if (v === null) return null;
   switch (d) {
     case 'raw':
@@ -187,7 +207,7 @@ function coerceLiteral(v: unknown, d: Domain, isDouble: boolean): unknown {
       return IMPOSSIBLE;
     case 'date':
     case 'date_nanos': {
-      const ms = toEpochMillis(v, d === 'date_nanos');
+      const ms = toEpochMillis(v, d === 'date_nanos', parseDate);
       return Number.isNaN(ms) ? (typeof v === 'string' ? v : IMPOSSIBLE) : ms;
     }
     case 'ip':
@@ -364,42 +384,61 @@ interface FieldRes {
   /** Coerced, non-null values (cached per event identity). */
   values: (e: EqlEvent) => unknown[];
   first: (e: EqlEvent) => unknown;
+  /** Mapping date formats of a date field that has custom ones (resolved once, at compile time). */
+  dates?: DateFormatSet;
 }
 
 interface Ctx {
   schema: FieldSchema | undefined;
   fields: Map<string, FieldRes>;
+  /** Bumped on every top-level call: field caches only serve the call that filled them. */
+  clock: { gen: number };
 }
 
-function makeFieldRes(path: string, schema: FieldSchema | undefined): FieldRes {
+/** Wraps a top-level entry point so field caches never outlive one call (events may be mutated). */
+function entry<T>(ctx: Ctx, fn: (e: EqlEvent) => T): (e: EqlEvent) => T {
+  const clock = ctx.clock;
+  return (e) => {
+    clock.gen++;
+    return fn(e);
+  };
+}
+
+function makeFieldRes(path: string, schema: FieldSchema | undefined, clock: { gen: number }): FieldRes {
   const acc: FieldAccessor = compileFieldAccessor(path);
   const domain = schema === undefined ? 'raw' : domainOf(schema.typeOf(path));
-  // One-entry cache keyed by event identity (a fresh array per event: truncating a reused array
-  // is slower in V8 than allocating). Callers must not mutate the returned array.
+  const dates = domain === 'date' || domain === 'date_nanos' ? dateFormatsOf(schema, path) : undefined;
+  const parseDate = dates?.parse;
+  // One-entry cache keyed by event identity within one top-level call, so a field read by several
+  // leaves is resolved once (a fresh array per event: truncating a reused array is slower in V8
+  // than allocating). Callers must not mutate the returned array.
   let lastEvent: unknown = undefined;
+  let lastGen = -1;
   let buf: unknown[] = [];
   const values =
     domain === 'raw'
       ? (e: EqlEvent): unknown[] => {
-          if (e === lastEvent) return buf;
+          if (e === lastEvent && clock.gen === lastGen) return buf;
           buf = [];
           acc.collectInto(e, buf);
           lastEvent = e;
+          lastGen = clock.gen;
           return buf;
         }
       : (e: EqlEvent): unknown[] => {
-          if (e === lastEvent) return buf;
+          if (e === lastEvent && clock.gen === lastGen) return buf;
           const raw: unknown[] = [];
           acc.collectInto(e, raw);
           buf = [];
           for (let i = 0; i < raw.length; i++) {
-            const c = coerceValue(raw[i], domain);
+            const c = coerceValue(raw[i], domain, parseDate);
             if (c !== undefined) buf.push(c);
           }
           lastEvent = e;
+          lastGen = clock.gen;
           return buf;
         };
-  return {
+  const res: FieldRes = {
     path,
     domain,
     values,
@@ -408,12 +447,21 @@ function makeFieldRes(path: string, schema: FieldSchema | undefined): FieldRes {
       return vs.length > 0 ? vs[0] : undefined;
     },
   };
+  if (dates !== undefined) res.dates = dates;
+  return res;
+}
+
+/** The compiled custom formats of a date field, or undefined for the default format. */
+function dateFormatsOf(schema: FieldSchema | undefined, path: string): DateFormatSet | undefined {
+  const formats = schema?.formatsOf?.(path);
+  if (formats === undefined || formats.length === 0) return undefined;
+  return compileDateFormats(formats) ?? undefined;
 }
 
 function fieldRes(ctx: Ctx, path: string): FieldRes {
   let f = ctx.fields.get(path);
   if (f === undefined) {
-    f = makeFieldRes(path, ctx.schema);
+    f = makeFieldRes(path, ctx.schema, ctx.clock);
     ctx.fields.set(path, f);
   }
   return f;
@@ -661,8 +709,11 @@ function triNot(t: Tri): Tri {
 /** Script-side 3-valued evaluation of a boolean expression over one value combination. */
 function compileScriptTri(ctx: Ctx, e: Expr, slots: Slots): (env: Env) => Tri {
   switch (e.kind) {
-    case 'literal':
-      return e.value === null ? () => null : typeof e.value === 'boolean' ? ((b) => () => b)(e.value) : () => null;
+    case 'literal': {
+      // A non-boolean literal in boolean position is not a truth value (null).
+      const b: Tri = typeof e.value === 'boolean' ? e.value : null;
+      return () => b;
+    }
     case 'field': {
       const v = compileValue(ctx, e, slots);
       return (env) => {
@@ -941,10 +992,47 @@ function compileTri(ctx: Ctx, e: Expr): (ev: EqlEvent) => Tri {
   }
 }
 
+/**
+ * Rough relative cost of evaluating a condition, used to run cheap operands of `and`/`or` first
+ * (predicates are pure, so the order cannot change the result).
+ */
+function costOf(e: Expr): number {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      return e.operands.reduce((a, o) => a + costOf(o), 0);
+    case 'not':
+      return costOf(e.expr);
+    case 'literal':
+      return 0;
+    case 'field':
+      return 1;
+    case 'compare':
+      return e.left.kind === 'field' ? 1 : 20;
+    case 'in':
+      return e.left.kind === 'field' ? 1 : 20;
+    case 'match':
+      if (e.left.kind !== 'field') return 20;
+      return e.op === 'regex' ? 8 : 2;
+    case 'call':
+      return e.args[0]?.kind === 'field' && e.name !== 'cidrMatch' ? 3 : 20;
+    default:
+      return 20;
+  }
+}
+
+/** Operands in ascending cost (stable: equal costs keep source order). */
+function byCost(operands: readonly Expr[]): Expr[] {
+  return operands
+    .map((o, i) => ({ o, i, c: costOf(o) }))
+    .sort((a, b) => a.c - b.c || a.i - b.i)
+    .map((x) => x.o);
+}
+
 function compileBool(ctx: Ctx, e: Expr): Pred {
   switch (e.kind) {
     case 'and': {
-      const ops = e.operands.map((o) => compileBool(ctx, o)).filter((p) => p !== TRUE);
+      const ops = byCost(e.operands).map((o) => compileBool(ctx, o)).filter((p) => p !== TRUE);
       if (ops.some((p) => p === FALSE)) return FALSE;
       if (ops.length === 0) return TRUE;
       if (ops.length === 1) return ops[0] as Pred;
@@ -959,7 +1047,7 @@ function compileBool(ctx: Ctx, e: Expr): Pred {
       };
     }
     case 'or': {
-      const ops = e.operands.map((o) => compileBool(ctx, o)).filter((p) => p !== FALSE);
+      const ops = byCost(e.operands).map((o) => compileBool(ctx, o)).filter((p) => p !== FALSE);
       if (ops.some((p) => p === TRUE)) return TRUE;
       if (ops.length === 0) return FALSE;
       if (ops.length === 1) return ops[0] as Pred;
@@ -1042,7 +1130,7 @@ function compileCompare(ctx: Ctx, e: Compare): Pred {
       return FALSE;
     }
     const isDouble = e.right.kind === 'literal' && e.right.type === 'double';
-    const lit = coerceLiteral(raw, f.domain, isDouble);
+    const lit = coerceLiteral(raw, f.domain, isDouble, f.dates?.parse);
     if (e.op === '==') return anyValue(f, eqTest(lit));
     return anyValue(f, rangeTest(e.op, lit, f.domain === 'version' ? versionCompareLoose : looseCompare));
   }
@@ -1071,7 +1159,7 @@ function compileIn(ctx: Ctx, e: In): Pred {
         return s !== null && set.has(asciiLower(s));
       });
     }
-    const lits = present.map((c) => coerceLiteral(c.raw, f.domain, c.isDouble)).filter((l) => l !== IMPOSSIBLE);
+    const lits = present.map((c) => coerceLiteral(c.raw, f.domain, c.isDouble, f.dates?.parse)).filter((l) => l !== IMPOSSIBLE);
     if (lits.length === 0) return FALSE;
     if (lits.length === 1) return anyValue(f, eqTest(lits[0]));
     return anyValue(f, inTest(lits));
@@ -1104,14 +1192,9 @@ function compileBoolCall(ctx: Ctx, e: Call): Pred {
     if (consts.every((c) => c !== null && c !== undefined)) {
       const f = fieldRes(ctx, first.path);
       if (e.name === 'cidrMatch') {
-        // Validates literals (clear error) and reuses the function implementation per value.
-        const fn = compileFunction('cidrMatch', false, []);
-        const args: unknown[] = [null, ...consts];
-        compileCall(ctx, e, { fields: [] });
-        return anyValue(f, (v) => {
-          args[0] = v;
-          return fn.fn(args) === true;
-        });
+        compileCall(ctx, e, { fields: [] }); // validates arity and CIDR literals (clear errors)
+        const blocks = consts.map(cidrArg);
+        return anyValue(f, (v) => cidrMatchImpl(v, blocks) === true);
       }
       const sub = asStringArg(consts[0]);
       if (sub !== null && e.args.length === 2) {
@@ -1149,7 +1232,7 @@ function defaultsOf(options: CompileOptions | undefined): CompiledQuery['options
 }
 
 function newCtx(options: CompileOptions | undefined): Ctx {
-  return { schema: options?.schema, fields: new Map() };
+  return { schema: options?.schema, fields: new Map(), clock: { gen: 0 } };
 }
 
 function compileFilter(ctx: Ctx, filter: EventFilter, categoryField: string): Pred {
@@ -1158,21 +1241,10 @@ function compileFilter(ctx: Ctx, filter: EventFilter, categoryField: string): Pr
   const cat = filter.category;
   // Category: `term` on the category field (case-sensitive, any value). Not schema-coerced.
   const acc = compileFieldAccessor(categoryField);
-  let lastEvent: unknown = undefined;
-  let lastHit = false;
   const catTest = (e: EqlEvent): boolean => {
-    if (e === lastEvent) return lastHit;
     const vs = acc.values(e);
-    let hit = false;
-    for (let i = 0; i < vs.length; i++) {
-      if (vs[i] === cat) {
-        hit = true;
-        break;
-      }
-    }
-    lastEvent = e;
-    lastHit = hit;
-    return hit;
+    for (let i = 0; i < vs.length; i++) if (vs[i] === cat) return true;
+    return false;
   };
   if (cond === TRUE) return catTest;
   if (cond === FALSE) return FALSE;
@@ -1184,21 +1256,54 @@ function formatDateKey(v: unknown): unknown {
   return new Date(Math.floor(v)).toISOString();
 }
 
-function compileKeys(ctx: Ctx, keys: readonly FieldRef[]): (e: EqlEvent) => KeyTuple[] {
+/**
+ * Sequence keys on a date field with custom formats, as the `fields` API prints them: each raw value
+ * reformatted with the first alternative of the format that parsed it (= its index's format when
+ * indices' formats do not overlap). Values no format parses stay as they are (like `coerceValue`).
+ */
+function customDateKeys(path: string, dates: DateFormatSet): (e: EqlEvent) => unknown[] {
+  const acc = compileFieldAccessor(path);
+  return (e) => {
+    const out: unknown[] = [];
+    for (const raw of acc.values(e)) {
+      if (raw === null || raw === undefined) continue;
+      const i = dates.which(raw);
+      const fmt = dates.formats[i];
+      if (fmt === undefined) {
+        if (typeof raw === 'string') out.push(raw);
+        continue;
+      }
+      const ms = Math.floor(dates.parse(raw));
+      out.push(fmt.print(ms) ?? formatDateKey(ms));
+    }
+    return out;
+  };
+}
+
+/**
+ * How join keys on `date` fields are rendered. `sequence`: as the `fields` API returns them
+ * (formatted text, test_extra `byDate`). `sample`: epoch ms, as composite aggregation keys are (a
+ * date's doc value; test_sample `customDateFormat*` expects "1671235200000").
+ */
+type KeyStyle = 'sequence' | 'sample';
+
+function compileKeys(ctx: Ctx, keys: readonly FieldRef[], style: KeyStyle): (e: EqlEvent) => KeyTuple[] {
   const n = keys.length;
   if (n === 0) {
     return () => [[]];
   }
   const parts = keys.map((k) => {
     const res = fieldRes(ctx, k.path);
-    return { optional: k.optional, alwaysNull: isNullField(ctx, k), res, isDate: res.domain === 'date' };
+    const isDate = style === 'sequence' && res.domain === 'date';
+    const custom = isDate && res.dates !== undefined ? customDateKeys(k.path, res.dates) : undefined;
+    return { optional: k.optional, alwaysNull: isNullField(ctx, k), res, isDate, custom };
   });
   const valuesOf = (e: EqlEvent, i: number): unknown[] => {
     const p = parts[i] as (typeof parts)[number];
     if (p.alwaysNull) return [null];
-    let vs = p.res.values(e);
-    // Join keys compare as the `fields` API returns them: a `date` as its formatted text.
-    if (p.isDate) vs = vs.map(formatDateKey);
+    // Sequence join keys compare as the `fields` API returns them: a `date` as its formatted text.
+    let vs = p.custom !== undefined ? p.custom(e) : p.res.values(e);
+    if (p.custom === undefined && p.isDate) vs = vs.map(formatDateKey);
     if (vs.length === 0) return p.optional ? [null] : [];
     if (vs.length === 1) return vs;
     // Deduplicate (doc values are deduplicated).
@@ -1246,11 +1351,12 @@ function compileStage(
   keys: readonly FieldRef[],
   missing: boolean,
   categoryField: string,
+  keyStyle: KeyStyle = 'sequence',
 ): CompiledStage {
   return {
     category: filter.category,
-    predicate: compileFilter(ctx, filter, categoryField),
-    keys: compileKeys(ctx, keys),
+    predicate: entry(ctx, compileFilter(ctx, filter, categoryField)),
+    keys: entry(ctx, compileKeys(ctx, keys, keyStyle)),
     missing,
   };
 }
@@ -1258,7 +1364,8 @@ function compileStage(
 /** Compiles a boolean expression (a `where` condition) into a predicate on events. */
 export function compileExpression(expr: Expr | string, options?: CompileOptions): (event: EqlEvent) => boolean {
   const e = typeof expr === 'string' ? parseExpression(expr) : expr;
-  return compileBool(newCtx(options), e);
+  const ctx = newCtx(options);
+  return entry(ctx, compileBool(ctx, e));
 }
 
 /** Compiles a whole query once; see `CompiledQuery` in compiled.ts for the contract. */
@@ -1270,9 +1377,10 @@ export function compileQuery(query: Query | string, options?: CompileOptions): C
 
   const tsField = compileFieldAccessor(opts.timestampField);
   const tsNanos = opts.schema?.typeOf(opts.timestampField) === 'date_nanos';
+  const tsParse = dateFormatsOf(opts.schema, opts.timestampField)?.parse;
   const timestampOf = (e: EqlEvent): number => {
     const v = tsField.first(e);
-    return v === undefined ? NaN : toEpochMillis(v, tsNanos);
+    return v === undefined ? NaN : toEpochMillis(v, tsNanos, tsParse);
   };
   const tbField = opts.tiebreakerField === null ? null : compileFieldAccessor(opts.tiebreakerField);
   const tiebreakerOf = (e: EqlEvent): unknown => {
@@ -1284,7 +1392,7 @@ export function compileQuery(query: Query | string, options?: CompileOptions): C
   const base = { query: q, kind: q.kind, pipes: q.pipes, timestampOf, tiebreakerOf, options: opts };
   switch (q.kind) {
     case 'event':
-      return { ...base, predicate: compileFilter(ctx, q.filter, cat), stages: [], until: null, maxspanMs: null };
+      return { ...base, predicate: entry(ctx, compileFilter(ctx, q.filter, cat)), stages: [], until: null, maxspanMs: null };
     case 'sequence': {
       const stages: CompiledStage[] = [];
       for (const s of q.stages) {
@@ -1296,7 +1404,7 @@ export function compileQuery(query: Query | string, options?: CompileOptions): C
       return { ...base, stages, until, maxspanMs: q.maxspanMs };
     }
     case 'sample': {
-      const stages = q.stages.map((s) => compileStage(ctx, s.filter, [...q.by, ...s.by], false, cat));
+      const stages = q.stages.map((s) => compileStage(ctx, s.filter, [...q.by, ...s.by], false, cat, 'sample'));
       return { ...base, stages, until: null, maxspanMs: null };
     }
   }

@@ -41,6 +41,14 @@ export type FieldType =
 export interface FieldSchema {
   /** The mapped type of a full dotted path, or undefined when unmapped. */
   typeOf(path: string): FieldType | undefined;
+  /**
+   * Optional: the mapping `format`s of a `date`/`date_nanos` field, one entry per distinct format
+   * across the queried indices (each possibly `a||b`: java.time patterns or built-in names such as
+   * `epoch_millis`), in index order. Undefined or empty = the default
+   * `strict_date_optional_time||epoch_millis`. A value parses if any entry parses it (the event's
+   * own index is not known to the evaluator). Asked once per field at compile time.
+   */
+  formatsOf?(path: string): readonly string[] | undefined;
 }
 
 export interface CompileOptions {

@@ -118,8 +118,8 @@ class Parser {
           if (start !== this.pos) m = parseInt(this.s.slice(start, this.pos), 10);
         } else m = n;
         if (!this.match('}')) throw new RegexSyntaxError(`expected '}' at position ${this.pos}`);
-        if (m !== -1 && m < n) throw new RegexSyntaxError(`invalid repetition {${n},${m}}`);
-        e = { k: 'repeat', e, min: n, max: m };
+        // Lucene builds the empty language for {n,m} with m < n rather than failing.
+        e = m !== -1 && m < n ? { k: 'empty' } : { k: 'repeat', e, min: n, max: m };
       }
     }
     return e;

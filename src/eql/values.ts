@@ -64,13 +64,6 @@ export function parseNumeric(s: string): number {
   return Number(t);
 }
 
-/** A value as a number for numeric comparison, or NaN. Strings are parsed; booleans are not numbers. */
-export function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseNumeric(v);
-  return NaN;
-}
-
 // ---------------------------------------------------------------------------------------------
 // IP addresses
 
@@ -271,10 +264,13 @@ export function parseIsoDate(s: string): number {
 /**
  * A date value (epoch ms number, numeric string = epoch ms, or ISO string) to epoch ms; `nanos`
  * keeps the sub-millisecond fraction, otherwise it is truncated (a `date` field has ms precision).
+ * `parse`, when given, replaces that default (`strict_date_optional_time||epoch_millis`) with a
+ * field's mapping formats (see `dates.ts` `compileDateFormats`); it returns epoch ms or NaN.
  */
-export function toEpochMillis(v: unknown, nanos = false): number {
+export function toEpochMillis(v: unknown, nanos = false, parse?: (v: unknown) => number): number {
   let ms: number;
-  if (typeof v === 'number') ms = v;
+  if (parse !== undefined) ms = parse(v);
+  else if (typeof v === 'number') ms = v;
   else if (typeof v === 'string') {
     const n = /^-?\d+(?:\.\d+)?$/.test(v) ? Number(v) : parseIsoDate(v);
     ms = n;

@@ -39,9 +39,12 @@ export async function loadRules(target: string): Promise<LoadReport> {
     if (outcome.kind === 'rule') {
       const other = seen.get(outcome.rule.id);
       if (other) {
+        const text = await readFile(file, 'utf8').catch(() => '');
+        const m = /^[ \t]*(?:\/\/[ \t]*)?(?:rule_id|id)[ \t]*[=:]/m.exec(text);
+        const pos = m ? positionOf(text, m.index + m[0].length - m[0].trimStart().length) : { line: 1, column: 1 };
         report.errors.push(
-          new RuleError(`duplicate rule id ${outcome.rule.id} (also in ${other})`, file, 1, 1,
-            'every rule needs its own rule_id: alert ids and checkpoints are keyed by it'),
+          new RuleError(`duplicate rule id ${outcome.rule.id} (also in ${other})`, file, pos.line, pos.column,
+            'every rule needs its own rule_id: alert ids and checkpoints are keyed by it', lineAt(text, pos.line)),
         );
         continue;
       }
@@ -262,8 +265,8 @@ function finish(
 
   const parsedRule = detectionRuleSchema.safeParse(ruleTable);
   const parsedLocal = localSettingsSchema.safeParse(localTable);
-  if (!parsedRule.success) errors.push(...zodErrors(parsedRule.error, rulePrefix, at));
-  if (!parsedLocal.success) errors.push(...zodErrors(parsedLocal.error, localPrefix, at));
+  if (!parsedRule.success) errors.push(...zodErrors(parsedRule.error, ruleTable, rulePrefix, at));
+  if (!parsedLocal.success) errors.push(...zodErrors(parsedLocal.error, localTable, localPrefix, at));
   if (!parsedRule.success || !parsedLocal.success) return invalid(file, ...errors);
 
   const rule = toRule(parsedRule.data, parsedLocal.data, { file, format });
@@ -292,23 +295,47 @@ function finish(
 
 type ZodError = z.ZodError;
 
+/** How to write each rule key that has a format of its own. */
+const KEY_HINTS: Record<string, string> = {
+  risk_score: 'an integer from 0 to 100 (Kibana uses 21 low, 47 medium, 73 high, 99 critical)',
+  interval: 'a positive integer and a unit, e.g. interval = "5m"',
+  from: 'relative date math, e.g. from = "now-6m" (longer than interval, so windows overlap)',
+  max_signals: 'an integer from 1 to 10000 (Kibana default 100)',
+  index: 'a list of index patterns, e.g. index = ["logs-*"]',
+  tags: 'a list of strings, e.g. tags = ["Domain: Container"]',
+  exceptions: 'a list of EQL conditions, e.g. exceptions = [\'process.name == "apt"\']',
+  enabled: 'true or false',
+};
+
 function zodErrors(
   error: ZodError,
+  input: Record<string, unknown>,
   prefix: string[],
   at: (key: (string | number | symbol)[], message: string, hint?: string) => RuleError,
 ): RuleError[] {
   return error.issues.map((issue) => {
     const keyPath = [...prefix, ...issue.path.map(String)];
     const name = keyPath.join('.') || '(top level)';
+    // zod 4 leaves `issue.input` out unless asked, so look the value up to tell "missing" from "wrong type".
+    const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
     let hint: string | undefined;
-    if (issue.code === 'invalid_type' && issue.input === undefined) hint = `add ${issue.path.join('.')} = …`;
+    if (missing) hint = `add ${issue.path.join('.')} = …`;
     else if (issue.code === 'unrecognized_keys') hint = `remove ${issue.keys.join(', ')}; known keys are enabled, exceptions, tags`;
     else if (issue.code === 'invalid_value') hint = `one of: ${issue.values.map(String).join(', ')}`;
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    hint ??= KEY_HINTS[String(issue.path.at(-1) ?? '')] ?? (issue.code === 'invalid_type' ? `expected ${issue.expected}` : undefined);
     // An unknown key is reported at the key itself, not at its table.
     const where = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...keyPath, issue.keys[0]] : keyPath;
     return at(missing ? prefix : where, missing ? `missing required key ${name}` : `${name}: ${issue.message}`, hint);
   });
+}
+
+function valueAt(input: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const k of keyPath) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }
 
 /** Re-bases an EQL error inside a query string onto the rule file's line and column. */
@@ -319,7 +346,11 @@ function eqlErrorInFile(
   query: string,
   fallback: () => { line: number; column: number },
 ): RuleError {
-  const start = text.indexOf(query);
+  // Search from the key that holds the text: an exception's text may also occur inside the query.
+  const key = fallback();
+  const keyOffset = text.split('\n').slice(0, key.line - 1).reduce((n, l) => n + l.length + 1, 0);
+  const fromKey = text.indexOf(query, keyOffset);
+  const start = fromKey >= 0 ? fromKey : text.indexOf(query);
   let line: number;
   let column: number;
   if (start >= 0) {
@@ -327,7 +358,7 @@ function eqlErrorInFile(
     line = abs.line;
     column = abs.column;
   } else {
-    ({ line, column } = fallback());
+    ({ line, column } = key);
   }
   const message = `EQL ${err.kind} error: ${err.message.split('\n')[0]}`;
   return new RuleError(message, file, line, column, err.hint ?? hintForEql(err), lineAt(text, line));

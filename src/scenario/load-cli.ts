@@ -1,7 +1,7 @@
 /**
  * Loads a recent attack scenario into Elasticsearch (docker-compose's `scenario-loader`, or by hand):
  *
- *   node dist/scenario/load-cli.js [--events 5000] [--attacks 2] [--seed 1] [--keep]
+ *   node dist/scenario/load-cli.js [--events 5000] [--attacks 2] [--seed 1] [--namespace default] [--keep]
  *
  * Connection from ES_URL / ES_USERNAME / ES_PASSWORD / ES_API_KEY … (as the worker). Events end about
  * 30 s before now so the seed rules (6-minute look-back on `event.ingested`) see them on the next run.
@@ -13,8 +13,9 @@ import { describeEsConfig, esConfigFromEnv } from '../config/es.js';
 import { createEsClient } from '../es/client.js';
 import { SEED_RULES, type SeedRule } from './attacks.js';
 import { loadScenario, recentScenario } from './load.js';
+import { checkNamespace } from './mappings.js';
 
-const USAGE = 'usage: load-cli [--events N (default 5000)] [--attacks K (default 2)] [--seed S] [--keep]';
+const USAGE = 'usage: load-cli [--events N (default 5000)] [--attacks K (default 2)] [--seed S] [--namespace NS (default "default")] [--keep]';
 
 function count(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -23,7 +24,7 @@ function count(name: string, text: string | undefined, dflt: number): number {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let opts: { events: number; attacks: number; seed: number; keep: boolean };
+  let opts: { events: number; attacks: number; seed: number; namespace: string; keep: boolean };
   try {
     const { values } = parseArgs({
       args: argv,
@@ -31,6 +32,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         events: { type: 'string' },
         attacks: { type: 'string' },
         seed: { type: 'string' },
+        namespace: { type: 'string' },
         keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -44,6 +46,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       events: count('events', values.events, 5000),
       attacks: count('attacks', values.attacks, 2),
       seed: count('seed', values.seed, 1),
+      namespace: checkNamespace(values.namespace ?? 'default'),
       keep: Boolean(values.keep),
     };
   } catch (err) {
@@ -55,7 +58,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     const scenario = recentScenario({ events: opts.events, attacks: opts.attacks, seed: opts.seed, now: Date.now() });
     process.stdout.write(`loading ${scenario.events.length} events (${scenario.attacks.length} attacks, seed ${scenario.options.seed}) into ${describeEsConfig(config)}\n`);
-    const report = await loadScenario(client, scenario, { replace: !opts.keep, onProgress: (m) => process.stdout.write(`  ${m}\n`) });
+    const report = await loadScenario(client, scenario, { namespace: opts.namespace, replace: !opts.keep, onProgress: (m) => process.stdout.write(`  ${m}\n`) });
     for (const [index, n] of Object.entries(report.indices)) process.stdout.write(`  ${index}: ${n} documents\n`);
     for (const [rule, n] of Object.entries(report.expected)) process.stdout.write(`  expected alerts from "${SEED_RULES[rule as SeedRule].name}": ${n}\n`);
     process.stdout.write(`events from ${report.from} to ${report.to}\n`);

@@ -10,6 +10,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import { SEED_RULES, type SeedRule } from './attacks.js';
 import { generateScenario, indexOfDoc, type Scenario, type ScenarioOptions } from './generate.js';
+import type { ScenarioDoc } from './timeline.js';
 import { MANAGED_BY, scenarioTemplates } from './mappings.js';
 
 /** The seed rules look back 6 minutes (`from = "now-6m"`); recent scenarios end this long before now. */
@@ -69,11 +70,23 @@ export class LoadError extends Error {
 }
 
 export interface LoadOptions {
+  /**
+   * Data stream namespace (default "default"): documents go to `logs-<dataset>-<namespace>` with
+   * `data_stream.namespace` set to match; the seed rules' index patterns cover every namespace.
+   */
+  namespace?: string;
   /** Delete earlier scenario indices (only ones the loader created) before loading. Default true. */
   replace?: boolean;
   /** Documents per bulk request. */
   batchSize?: number;
   onProgress?: (message: string) => void;
+}
+
+/** The document as written to another namespace (shared sub-objects are frozen: copy, never mutate). */
+export function inNamespace(doc: ScenarioDoc, namespace: string): ScenarioDoc {
+  const ds = doc['data_stream'] as { namespace?: string } | undefined;
+  if (namespace === 'default' || ds?.namespace === namespace) return doc;
+  return { ...doc, data_stream: { ...ds, namespace } };
 }
 
 async function managedState(client: Client, index: string): Promise<'absent' | 'managed' | 'foreign'> {
@@ -90,16 +103,21 @@ async function managedState(client: Client, index: string): Promise<'absent' | '
 export async function loadScenario(client: Client, scenario: Scenario, opts: LoadOptions = {}): Promise<LoadReport> {
   const progress = opts.onProgress ?? (() => undefined);
   const batchSize = opts.batchSize ?? 2000;
-  const templates = scenarioTemplates();
-  for (const t of templates) {
-    const state = await managedState(client, t.index);
+  const namespace = opts.namespace ?? 'default';
+  const templates = scenarioTemplates(namespace);
+  // Check every index before touching any, so a refusal leaves the cluster as it was.
+  const states = await Promise.all(templates.map((t) => managedState(client, t.index)));
+  for (const [i, t] of templates.entries()) {
+    const state = states[i];
     if (state === 'foreign') {
       throw new LoadError(
         `${t.index} already exists and was not created by eqlwatch's scenario loader (it may hold real integration data); ` +
           'refusing to write demo documents into it. Point ES_URL at a test cluster, or delete that index yourself if it is disposable.',
       );
     }
-    if (state === 'managed' && opts.replace !== false) {
+  }
+  for (const [i, t] of templates.entries()) {
+    if (states[i] === 'managed' && opts.replace !== false) {
       await client.indices.delete({ index: t.index });
       progress(`deleted the previous demo index ${t.index}`);
     }
@@ -110,7 +128,8 @@ export async function loadScenario(client: Client, scenario: Scenario, opts: Loa
   const counts: Record<string, number> = {};
   for (let i = 0; i < scenario.events.length; i += batchSize) {
     const operations: unknown[] = [];
-    for (const doc of scenario.events.slice(i, i + batchSize)) {
+    for (const original of scenario.events.slice(i, i + batchSize)) {
+      const doc = inNamespace(original, namespace);
       const index = indexOfDoc(doc);
       if (!known.has(index)) throw new LoadError(`document for unexpected index ${index}`);
       operations.push({ create: { _index: index } }, doc);

@@ -12,8 +12,6 @@
  * built-in `logs` template (100) keeps a full distribution from turning the index into a data stream.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import { AUDIT_INDEX } from './audit-events.js';
-import { PROCESS_INDEX } from './process-events.js';
 
 type Prop = estypes.MappingProperty;
 
@@ -206,8 +204,17 @@ export interface ScenarioTemplate {
   body: estypes.IndicesPutIndexTemplateRequest;
 }
 
-/** One composable template per index, matching that index name exactly. */
-export function scenarioTemplates(): ScenarioTemplate[] {
+/** Data stream namespace rules (Fleet): lower case, no `-`, `\`, `/`, `*`, `?`, `"`, `<`, `>`, `|`, space, `,` or `#`. */
+export function checkNamespace(ns: string): string {
+  if (!/^[a-z0-9_.]{1,100}$/.test(ns) || ns.startsWith('.') || ns.startsWith('_')) {
+    throw new RangeError(`namespace "${ns}" is not a valid data stream namespace (lower-case letters, digits, _ and .)`);
+  }
+  return ns;
+}
+
+/** One composable template per index (`logs-<dataset>-<namespace>`), matching that index name exactly. */
+export function scenarioTemplates(namespace = 'default'): ScenarioTemplate[] {
+  checkNamespace(namespace);
   const make = (name: string, index: string, mappings: estypes.MappingTypeMapping): ScenarioTemplate => ({
     name,
     index,
@@ -223,7 +230,7 @@ export function scenarioTemplates(): ScenarioTemplate[] {
     },
   });
   return [
-    make('eqlwatch-scenario-cloud_defend.process', PROCESS_INDEX, cloudDefendProcessMappings()),
-    make('eqlwatch-scenario-kubernetes.audit_logs', AUDIT_INDEX, kubernetesAuditMappings()),
+    make(`eqlwatch-scenario-cloud_defend.process-${namespace}`, `logs-cloud_defend.process-${namespace}`, cloudDefendProcessMappings()),
+    make(`eqlwatch-scenario-kubernetes.audit_logs-${namespace}`, `logs-kubernetes.audit_logs-${namespace}`, kubernetesAuditMappings()),
   ];
 }

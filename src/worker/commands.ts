@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { startOpsServer } from '../ops/http.js';
 import { loadRules } from '../rules/load.js';
+import { notificationDocs } from '../alerts/notification-view.js';
 import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
 import { prepareRule, type PreparedRule } from './prepared-rule.js';
 import { Scheduler } from './scheduler.js';
@@ -102,7 +103,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       reorderSlackMs: config.worker.reorderSlack,
     },
     onAlerts: async (built) => {
-      const report = await notifier.enqueueAlerts(built.map((a) => a.doc));
+      const report = await notifier.enqueueAlerts(notificationDocs(built));
       if (report.enqueued > 0) logger.debug({ ...report }, `queued ${report.enqueued} notification(s)`);
     },
     ...(process.env.EQLWATCH_TEST_CRASH_AFTER_ALERTS === '1'
@@ -174,6 +175,19 @@ async function recordDelivery(client: Client, alertsIndex: string, item: OutboxI
   );
 }
 
+/** Start-up against Elasticsearch: an unreachable or refusing cluster is one clear error, not a stack trace. */
+async function startServices(l: Loaded, metrics: Metrics): Promise<Awaited<ReturnType<typeof prepareServices>> | null> {
+  try {
+    return await prepareServices(l, metrics);
+  } catch (err) {
+    const e = err as Error;
+    l.logger.fatal({ 'error.message': e.message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${e.message}`);
+    process.stderr.write(`eqlwatch: cannot use Elasticsearch (${describeEsConfig(l.config.elasticsearch)}): ${e.message}\n` +
+      'hint: check elasticsearch.node / ES_URL and the credentials; "eqlwatch validate" checks the config\n');
+    return null;
+  }
+}
+
 export async function onceCommand(opts: { config?: string; rules?: string; only: string[] }): Promise<number> {
   const l = await load(opts);
   if (typeof l === 'number') return l;
@@ -183,7 +197,8 @@ export async function onceCommand(opts: { config?: string; rules?: string; only:
       l.logger.error({ requested: opts.only }, 'some --rule ids are not among the enabled rules');
       return 2;
     }
-    const services = await prepareServices(l, new Metrics());
+    const services = await startServices(l, new Metrics());
+    if (services === null) return 1;
     let failed = 0;
     for (const p of rules) if ((await services.execute(p)) === null) failed++;
     await services.deliver();
@@ -198,7 +213,11 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   if (typeof l === 'number') return l;
   const { config, logger } = l;
   const metrics = new Metrics();
-  const services = await prepareServices(l, metrics);
+  const services = await startServices(l, metrics);
+  if (services === null) {
+    await l.client.close();
+    return 1;
+  }
   const byId = new Map(l.rules.map((p) => [p.rule.id, p]));
   const scheduler = new Scheduler({
     rules: l.rules.map((p) => ({ id: p.rule.id, intervalMs: p.rule.intervalMs })),

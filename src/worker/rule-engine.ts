@@ -91,14 +91,17 @@ export class RuleEngine {
     const all = this.sorted([...this.held, ...kept]);
     const watermark = final ? Infinity : windowEnd - this.options.reorderSlackMs;
     let cut = all.length;
-    while (cut > 0 && !(this.compiled.timestampOf(all[cut - 1]!._source) <= watermark)) cut--;
+    // Half-open like the windows: an event stamped exactly at the watermark may still arrive with the next
+    // window (e.g. reorderSlack 0 and @timestamp == window end), so it is held, not released.
+    while (cut > 0 && !(this.compiled.timestampOf(all[cut - 1]!._source) < watermark)) cut--;
     // Events with no usable timestamp can never be ordered: give them to the matcher, which counts them.
     const release = all.slice(0, cut);
     this.held = all.slice(cut).filter((h) => Number.isFinite(this.compiled.timestampOf(h._source)));
     for (const h of all.slice(cut)) if (!Number.isFinite(this.compiled.timestampOf(h._source))) release.push(h);
     for (const h of release) this.matcher.push(h._source);
     if (final) this.matcher.flush();
-    else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark);
+    // Everything below the watermark is pushed; `advanceTo(t)` promises every event <= t, so stay 1 ms below.
+    else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark - 1);
     return this.matcher.drain().map((m) => ({ kind: 'sequence', hits: m.events.map(toHit) }));
   }
 

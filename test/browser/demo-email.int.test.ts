@@ -115,7 +115,7 @@ describe.skipIf(!haveChromium && !inCi)('a demo alert email opened in headless C
   });
 
   it('ran no script from the event and fetched nothing', async () => {
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.title()).not.toBe('pwned');
     expect(await page.locator('script').count()).toBe(0);
     expect(await page.locator('img').count()).toBe(0);

@@ -380,6 +380,24 @@ describe('compileQuery', () => {
   });
 });
 
+describe('field caching', () => {
+  it('re-reads an event mutated between calls (caches never outlive one call)', () => {
+    const p = where('a == "x" and length(a) == 1');
+    const ev: Record<string, unknown> = { a: 'x' };
+    expect(p(ev)).toBe(true);
+    ev['a'] = 'y';
+    expect(p(ev)).toBe(false);
+    const c = compileQuery('sequence by k [process where a == 1] [process where a == 2]');
+    const e2: Record<string, unknown> = { event: { category: 'process' }, a: 1, k: 'p' };
+    expect(c.stages[0]!.predicate(e2)).toBe(true);
+    expect(c.stages[1]!.predicate(e2)).toBe(false);
+    e2['a'] = 2;
+    e2['k'] = 'q';
+    expect(c.stages[1]!.predicate(e2)).toBe(true);
+    expect(c.stages[1]!.keys(e2)).toEqual([['q']]);
+  });
+});
+
 describe('keyId', () => {
   it('is canonical and type-aware', () => {
     expect(keyId(['a', 1])).toBe(keyId(['a', 1]));

@@ -20,6 +20,7 @@ describe('compileRegex (Lucene syntax)', () => {
     expect(m('a{2}', 'aa')).toBe(true);
     expect(m('a{2,}', 'aaaa')).toBe(true);
     expect(m('a{2,3}', 'aaaa')).toBe(false);
+    expect(m('a{3,2}', 'aaa')).toBe(false); // empty language, as Lucene builds it
     expect(m('[a-c]+', 'abcab')).toBe(true);
     expect(m('[^a-c]', 'd')).toBe(true);
     expect(m('[^a-c]', 'b')).toBe(false);

@@ -175,6 +175,22 @@ describe('ground truth', () => {
     expect(found.sort()).toEqual(expected.sort());
   });
 
+  it('names as second event the first audit event of the pod after the client started, in @timestamp order', () => {
+    // Many attacks so that multi-request clients (kubectl) whose audit lines Filebeat reads out of
+    // request order are certain to occur.
+    const many = generateScenario({ events: 60_000, attacks: 150, seed: 31 });
+    const api = many.expectedAlerts.filter((a) => a.rule === 'api_request');
+    expect(api.length).toBeGreaterThan(50);
+    for (const a of api) {
+      const [first, second] = a.eventIndices as [number, number];
+      const pod = many.attacks[a.attackId]?.pod;
+      const earlier = many.events.slice(first + 1, second).filter((d) =>
+        ['ResponseComplete', 'ResponseStarted'].includes(get(d, 'kubernetes.audit.stage') as string) &&
+        values(d, `kubernetes.audit.user.extra.${POD_NAME_KEY}`).includes(pod));
+      expect(earlier).toEqual([]);
+    }
+  });
+
   it('contains the near misses the rules must reject', () => {
     const stage0Like = s.events.filter((d) => get(d, 'event.action') === 'exec' && ['curl', 'wget', 'openssl'].includes(get(d, 'process.name') as string));
     expect(stage0Like.some((d) => get(d, 'process.interactive') === false)).toBe(true);

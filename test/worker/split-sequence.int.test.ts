@@ -75,7 +75,7 @@ describe('a sequence split across two consecutive runs (real Elasticsearch)', ()
     // The second event is ingested after run 1's window ended, so only run 2 can read it.
     const now = Date.now();
     expect(now).toBeGreaterThan(Date.parse(s1.checkpoint!.window_end));
-    await put('split-a2', event('chmod', now - 30_000, now));
+    await put('split-a2', event('chmod', now - 60_000, now));
     const run2 = await once(env);
     expect(run2.code).toBe(0);
     await expectOneGroup(env, ['split-a1', 'split-a2']);
