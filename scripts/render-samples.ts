@@ -1,5 +1,6 @@
 /**
- * Render the sample email (subject + text body) and Slack message (JSON) shown in docs/notifications.md.
+ * Render the sample email (subject + text body) and Slack message (JSON) shown in docs/notifications.md
+ * and README.md.
  *   npx tsx scripts/render-samples.ts           # print them
  *   npx tsx scripts/render-samples.ts --write   # refresh the blocks between the markers in the doc
  * test/notify/docs-samples.test.ts fails when the doc and the code disagree.
@@ -17,6 +18,9 @@ import type { AlertDoc } from '../src/notify/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DOC_PATH = path.join(repoRoot, 'docs/notifications.md');
+/** The README shows the same renderings. */
+export const README_PATH = path.join(repoRoot, 'README.md');
+export const SAMPLE_DOCS = [DOC_PATH, README_PATH];
 
 /** A kubectl-exec style alert whose command line carries hostile text, to show the escaping. */
 export function demoAlert(): AlertDoc {
@@ -70,7 +74,7 @@ export function spliceBlock(doc: string, name: string, body: string, fence: stri
   const end = `<!-- sample:${name}:end -->`;
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`markers for ${name} not found in ${DOC_PATH}`);
+  if (i < 0 || j < i) throw new Error(`markers for ${name} not found`);
   return `${doc.slice(0, i + start.length)}\n\`\`\`\`${fence}\n${body}\`\`\`\`\n${doc.slice(j)}`;
 }
 
@@ -81,8 +85,10 @@ export function docWithSamples(doc: string): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv.includes('--write')) {
-    writeFileSync(DOC_PATH, docWithSamples(readFileSync(DOC_PATH, 'utf8')));
-    console.log(`updated ${path.relative(repoRoot, DOC_PATH)}`);
+    for (const file of SAMPLE_DOCS) {
+      writeFileSync(file, docWithSamples(readFileSync(file, 'utf8')));
+      console.log(`updated ${path.relative(repoRoot, file)}`);
+    }
   } else {
     const { emailText, slackJson } = renderSamples();
     process.stdout.write(`${emailText}\n${slackJson}`);

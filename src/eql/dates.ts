@@ -99,7 +99,7 @@ const NAMED: Record<string, string> = {
 };
 
 /** ISO-8601 built-ins, parsed by `parseIsoDate` and printed as `strict_date_optional_time`. */
-const ISO_NAMES = new Set(['date_optional_time', 'date_optional_time_nanos', 'iso8601', 'date_time_nanos']);
+const ISO_NAMES = new Set(['date_optional_time', 'date_optional_time_nanos', 'iso8601']);
 
 // ---------------------------------------------------------------------------------------------
 // Pattern compilation

@@ -8,13 +8,14 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { EqlError } from '../../src/eql/errors.js';
 import { parseQuery } from '../../src/eql/parser.js';
+import { compileQuery } from '../../src/eql/compile.js';
 import { HAS_SHARED, noteSharedMissing, SHARED_DIR } from '../helpers/shared.js';
 
-/**
- * What every corpus query must survive, in order. Add later stages here (one line each), e.g.
- * `['compile', (q) => compileQuery(parseQuery(q))]`.
- */
-const STAGES: ReadonlyArray<readonly [string, (query: string) => unknown]> = [['parse', (q) => parseQuery(q)]];
+/** What every corpus query must survive, in order: parsing, then compiling to closures. */
+const STAGES: ReadonlyArray<readonly [string, (query: string) => unknown]> = [
+  ['parse', (q) => parseQuery(q)],
+  ['compile', (q) => compileQuery(parseQuery(q))],
+];
 
 interface NamedQuery {
   name: string;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DOC_PATH, docWithSamples, renderSamples } from '../../scripts/render-samples.js';
+import { docWithSamples, renderSamples, SAMPLE_DOCS } from '../../scripts/render-samples.js';
 
-describe('docs/notifications.md renderings', () => {
-  it('match what the code renders today (refresh: npx tsx scripts/render-samples.ts --write)', () => {
-    const doc = readFileSync(DOC_PATH, 'utf8');
+describe('notification renderings in docs/notifications.md and README.md', () => {
+  it.each(SAMPLE_DOCS)('%s matches what the code renders today (refresh: npx tsx scripts/render-samples.ts --write)', (file) => {
+    const doc = readFileSync(file, 'utf8');
     expect(docWithSamples(doc)).toBe(doc);
   });
 
