@@ -67,6 +67,9 @@ const eventDates = ['created', 'ingested', 'start', 'end'];
 /** Explicit mappings (flat dotted paths; `tree` nests them). */
 const explicitFields: Record<string, Mapping> = {
   '@timestamp': date,
+  // An alert whose event fields the index rejects (mapping conflicts) is kept with its event here, unindexed.
+  'eqlwatch.source': { type: 'object', enabled: false },
+  'eqlwatch.degraded': keyword,
   'event.kind': keyword,
   'event.category': keyword,
   'event.type': keyword,

@@ -107,8 +107,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
       const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
       const { alerts, truncated } = alertsForMatches(p, matches, ctx);
       const unique = dedupeById(alerts);
-      const written = await writeAlerts(deps.client, deps.alertsIndex, unique);
-      if (written.failed.length > 0) throw new AlertWriteError(written.failed);
+      const written = await writeAlertsDurably(deps, unique);
       deps.afterAlertsWritten?.();
       if (deps.onAlerts && unique.length > 0) await deps.onAlerts(unique, p);
       // Only now is the window durable: advance the checkpoint with the matcher state, and renew the lease.
@@ -257,6 +256,39 @@ async function readAndEvaluate(
   // Releases events held for reordering once the window's end is behind the watermark.
   for (const m of engine.consume([], w.to)) if (matches.length <= p.rule.maxSignals) matches.push(m);
   return { matches, eventsRead };
+}
+
+/**
+ * Writes alerts; documents the index rejects for good (typically an attacker-shaped event whose fields
+ * conflict with the alerts mapping) are written again in a degraded form: the alert fields indexed, the
+ * event kept unindexed under `eqlwatch.source`. A malformed event therefore never blocks the rule's
+ * checkpoint or loses its alert. Only if that fails too does the run fail (and the window is retried).
+ */
+async function writeAlertsDurably(deps: ExecuteDeps, alerts: BuiltAlert[]) {
+  const written = await writeAlerts(deps.client, deps.alertsIndex, alerts);
+  if (written.failed.length === 0) return written;
+  const byId = new Map(alerts.map((a) => [a.id, a]));
+  const retry = written.failed.map((f) => ({ id: f.id, doc: degradedAlert(byId.get(f.id)!.doc, f.reason) }));
+  deps.logger.warn(
+    { failed: written.failed.slice(0, 5), count: written.failed.length },
+    `${written.failed.length} alert(s) rejected by the alerts index (mapping conflicts); writing them with the event unindexed under eqlwatch.source`,
+  );
+  const again = await writeAlerts(deps.client, deps.alertsIndex, retry);
+  if (again.failed.length > 0) throw new AlertWriteError(again.failed);
+  return { created: written.created + again.created, duplicates: written.duplicates + again.duplicates, failed: [] };
+}
+
+/** The alert's own fields stay indexed; everything copied from the event moves under `eqlwatch.source`. */
+export function degradedAlert(doc: Record<string, unknown>, reason: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const source: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    const own = (k.startsWith('kibana.') && !k.startsWith('kibana.alert.original_')) || k === '@timestamp' || k === 'event.kind';
+    if (own) out[k] = v;
+    else source[k] = v;
+  }
+  out.eqlwatch = { source, degraded: reason.slice(0, 1000) };
+  return out;
 }
 
 /** Join keys of every pending partial sequence. */

@@ -2,7 +2,9 @@
  * `npx eqlwatch --help` works from the package (the `bin` entry runs the built CLI), and every command has
  * its own --help.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/shared.js';
@@ -11,7 +13,13 @@ import { ensureBuilt, runCli } from './run-cli.js';
 const exec = promisify(execFile);
 const COMMANDS = ['run', 'once', 'validate', 'replay', 'setup', 'notify-test'];
 
-beforeAll(() => ensureBuilt());
+beforeAll(() => {
+  ensureBuilt();
+  // npx runs the package's own bin, which needs the package's dist/ (npm ci builds it through "prepare").
+  if (!existsSync(path.join(REPO_ROOT, 'dist/cli.js'))) {
+    spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, timeout: 4 * 60_000 });
+  }
+});
 
 describe('eqlwatch --help', () => {
   it('npx --no-install eqlwatch --help prints the commands', async () => {

@@ -1,14 +1,16 @@
 /**
- * Runs the real `eqlwatch` command (`node bin/eqlwatch.js …`) as a subprocess, after making sure `dist/`
- * is built from the current sources. Shared by the CLI and worker tests.
+ * Runs the real `eqlwatch` command (`node bin/eqlwatch.js …`) as a subprocess, built from the current
+ * sources (see ensureBuilt). Shared by the CLI and worker tests.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/shared.js';
 
-export const BIN = path.join(REPO_ROOT, 'bin/eqlwatch.js');
+/** The command run by `runCli`: the snapshot made by `ensureBuilt`, else the repository's own bin. */
+export let BIN = path.join(REPO_ROOT, 'bin/eqlwatch.js');
 
 export interface CliResult {
   code: number | null;
@@ -17,23 +19,19 @@ export interface CliResult {
   stderr: string;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
-  }
-  return newest;
-}
 
 /**
- * Builds dist/ when any source is newer than dist/cli.js. A lock directory keeps test files that run in
- * parallel from building at the same time. Type errors in files under construction elsewhere do not stop
- * tsc from emitting, so only a missing dist/cli.js is fatal.
+ * Builds the CLI from the current sources into a private snapshot (`<tmp>/eqlwatch-test-build-<hash>/`, with
+ * copies of bin/eqlwatch.js and package.json beside its dist/), keyed by a hash of src/. Other engineers edit
+ * src/ and rebuild dist/ while tests run; a snapshot never changes under a running command. A lock directory
+ * keeps test files that run in parallel from building the same snapshot twice. Type errors in files under
+ * construction elsewhere do not stop tsc from emitting, so only a missing cli.js is fatal.
  */
 export function ensureBuilt(): void {
-  const lock = path.join(tmpdir(), 'eqlwatch-test-build.lock');
+  const key = createHash('sha256');
+  for (const f of sourceFiles(path.join(REPO_ROOT, 'src'))) key.update(f).update(readFileSync(f));
+  const root = path.join(tmpdir(), `eqlwatch-test-build-${key.digest('hex').slice(0, 16)}`);
+  const lock = `${root}.lock`;
   const deadline = Date.now() + 5 * 60_000;
   for (;;) {
     try {
@@ -47,17 +45,49 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    const cli = path.join(REPO_ROOT, 'dist/cli.js');
-    if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(path.join(REPO_ROOT, 'src'))) return;
-    const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 4 * 60_000,
-    });
-    if (!existsSync(cli)) throw new Error(`build failed:\n${res.stdout}\n${res.stderr}`);
+    const cli = path.join(root, 'dist/cli.js');
+    if (!existsSync(cli)) {
+      removeOldSnapshots();
+      // Built aside and renamed into place, so a snapshot is complete or absent.
+      const partial = `${root}.partial`;
+      rmSync(partial, { recursive: true, force: true });
+      const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(partial, 'dist')], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 4 * 60_000,
+      });
+      if (!existsSync(path.join(partial, 'dist/cli.js'))) throw new Error(`build failed:\n${res.stdout}\n${res.stderr}`);
+      mkdirSync(path.join(partial, 'bin'), { recursive: true });
+      copyFileSync(path.join(REPO_ROOT, 'bin/eqlwatch.js'), path.join(partial, 'bin/eqlwatch.js'));
+      copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(partial, 'package.json'));
+      // dist/ resolves its packages by walking up from its own directory.
+      symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(partial, 'node_modules'), 'dir');
+      rmSync(root, { recursive: true, force: true });
+      renameSync(partial, root);
+    }
+    BIN = path.join(root, 'bin/eqlwatch.js');
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** Snapshots of sources long gone (older than a day). */
+function removeOldSnapshots(): void {
+  for (const e of readdirSync(tmpdir())) {
+    if (!/^eqlwatch-test-build-[0-9a-f]{16}$/.test(e)) continue;
+    const full = path.join(tmpdir(), e);
+    if (Date.now() - statSync(full).mtimeMs > 24 * 3_600_000) rmSync(full, { recursive: true, force: true });
+  }
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...sourceFiles(full));
+    else if (e.name.endsWith('.ts')) out.push(full);
+  }
+  return out;
 }
 
 /** Runs `eqlwatch <args>`; env is added to a copy of this process's environment (undefined removes a key). */
