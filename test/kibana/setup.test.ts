@@ -1,0 +1,72 @@
+/**
+ * `eqlwatch setup` talks to Kibana's data view and saved-objects APIs. There is no Kibana on the test machines,
+ * so a local HTTP receiver records the requests; what is asserted is the contract Kibana documents
+ * (paths, kbn-xsrf, auth, space prefix, overwrite), not a simulated Kibana behaviour.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { setupKibana } from '../../src/kibana/setup.js';
+import { DATA_VIEW_ID, SAVED_SEARCH_ID } from '../../src/kibana/saved-objects.js';
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+async function receiver(status = 200): Promise<{ url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: data ? JSON.parse(data) : null });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{}' : '{"message":"nope"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  close = () => new Promise((r) => server.close(() => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+describe('setupKibana', () => {
+  it('creates the data view and the saved search with overwrite, kbn-xsrf and basic auth', async () => {
+    const k = await receiver();
+    const config = configSchema.parse({ kibana: { url: `${k.url}/`, username: 'elastic', password: 's3cret' }, alerts: { index: 'eqlwatch-alerts-default' } });
+    const res = await setupKibana(config);
+    expect(res.dataViewId).toBe(DATA_VIEW_ID);
+    expect(k.received.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /api/data_views/data_view',
+      `POST /api/saved_objects/search/${SAVED_SEARCH_ID}?overwrite=true`,
+    ]);
+    for (const r of k.received) {
+      expect(r.headers['kbn-xsrf']).toBeTruthy();
+      expect(r.headers.authorization).toBe(`Basic ${Buffer.from('elastic:s3cret').toString('base64')}`);
+    }
+    expect(k.received[0]!.body).toMatchObject({ override: true, data_view: { id: DATA_VIEW_ID, title: 'eqlwatch-alerts-default*', timeFieldName: '@timestamp' } });
+    expect(k.received[1]!.body).toMatchObject({ references: [{ id: DATA_VIEW_ID, type: 'index-pattern' }] });
+  });
+
+  it('prefixes a non-default space and uses an API key', async () => {
+    const k = await receiver();
+    const config = configSchema.parse({ kibana: { url: k.url, apiKey: 'abc==' }, alerts: { spaceId: 'secops' } });
+    await setupKibana(config);
+    expect(k.received[0]!.url).toBe('/s/secops/api/data_views/data_view');
+    expect(k.received[0]!.headers.authorization).toBe('ApiKey abc==');
+  });
+
+  it('fails with Kibana\'s status and message when Kibana refuses', async () => {
+    const k = await receiver(403);
+    const config = configSchema.parse({ kibana: { url: k.url } });
+    await expect(setupKibana(config)).rejects.toThrow(/answered 403: .*nope/);
+  });
+});
