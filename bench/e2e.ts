@@ -125,14 +125,14 @@ async function timed<T>(f: () => Promise<T>): Promise<Timed<T>> {
 /** Matched documents (scenario lines) of every non-building-block alert in the index, as "l1,l2" keys. */
 async function alertedLines(client: Client, alias: string): Promise<string[]> {
   await client.indices.refresh({ index: alias });
-  const res = await client.search<{ kibana?: unknown; 'kibana.alert.ancestors'?: { id: string; type: string }[] }>({
+  const res = await client.search<Record<string, unknown>>({
     index: alias,
     size: 10_000,
     query: { bool: { must_not: [{ exists: { field: 'kibana.alert.building_block_type' } }] } },
     _source: ['kibana.alert.ancestors'],
   });
   return res.hits.hits.map((h) => {
-    const src = h._source as Record<string, unknown>;
+    const src = h._source ?? {};
     const ancestors = (src['kibana.alert.ancestors'] ?? (src.kibana as { alert?: { ancestors?: unknown } } | undefined)?.alert?.ancestors) as { id: string; type: string }[];
     return ancestors.filter((a) => a.type === 'event').map((a) => a.id).join(',');
   });
@@ -340,6 +340,9 @@ function printRule(r: RuleBench): void {
   if (r.b0) {
     log(`key narrowing: without ${r.b0.docs.toLocaleString('en-US')} documents; with ${(r.b.keysPassDocs + r.b.docs).toLocaleString('en-US')} ` +
       `(${r.b.keysPassDocs.toLocaleString('en-US')} keys-only first-stage hits, ${r.b.distinctKeys.toLocaleString('en-US')} distinct keys, then ${r.b.docs.toLocaleString('en-US')} full documents)${r.b.fellBack ? ' — FELL BACK to the unnarrowed filter (too many keys)' : ''}`);
+  }
+  if (r.c.eventsRead !== r.b.docs) {
+    log(`WARNING: executeRule's main read returned ${r.c.eventsRead} documents but (b) ${r.b.docs}: bench/lib/worker-read.ts no longer mirrors execute.ts`);
   }
   const ok = r.alertsMatchTruth.every(Boolean);
   log(`ground truth: ${r.expectedAlerts} expected alert(s); executeRule matched ${r.c.matches}, wrote ${r.c.alertsCreated} alert document(s); ` +

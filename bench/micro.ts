@@ -1,12 +1,12 @@
 /**
  * Micro-bench for iterating on the engine's hot paths (not a report: see `npm run bench:engine`).
  *
- *   npx tsx bench/micro.ts [--events 100000] [--rounds 5] [--only event|sequence|timestamp|fields]
+ *   npx tsx bench/micro.ts [--events 100000] [--rounds 5] [--only event|sequence|stages|timestamp|fields]
  *
  * Generates the scenario once, then per part runs `--rounds` passes and prints the best
  * events per CPU-second (user + system) and the match count (a checksum: it must not change).
  * Parts: `event` (seed 004's predicate), `sequence` (seed 000 through a fresh SequenceMatcher),
- * `timestamp` (the compiled query's `timestampOf` alone), `fields` (one field accessor's `first`).
+ * `stages` (seed 000's stage predicates alone), `timestamp` (the compiled query's `timestampOf` alone), `fields` (one field accessor's `first`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +35,7 @@ const rounds = Number(values.rounds ?? 5);
 const only = values.only;
 
 const scenario = generateScenario({ events: n, attacks: Math.max(1, Math.round(n / 5000)), seed: 1 });
-const events = Object.freeze(scenario.events.slice()) as readonly EqlEvent[];
+const events = Object.freeze(process.env.MICRO_JSON === "1" ? scenario.events.map((e) => JSON.parse(JSON.stringify(e)) as EqlEvent) : scenario.events.slice()) as readonly EqlEvent[];
 
 function time(name: string, pass: () => number): void {
   let best = Infinity;
@@ -76,6 +76,15 @@ function timestampPass(q: CompiledQuery): number {
   return s;
 }
 
+function stagesPass(q: CompiledQuery): number {
+  let m = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as EqlEvent;
+    for (const st of q.stages) if (st.predicate(e)) m++;
+  }
+  return m;
+}
+
 const acc = compileFieldAccessor('process.entry_leader.entry_meta.type');
 function fieldsPass(): number {
   let m = 0;
@@ -85,5 +94,6 @@ function fieldsPass(): number {
 
 if (only === undefined || only === 'event') time('event', () => eventPass(eventRule));
 if (only === undefined || only === 'sequence') time('sequence', () => sequencePass(seqRule));
+if (only === undefined || only === 'stages') time('stages', () => stagesPass(seqRule));
 if (only === undefined || only === 'timestamp') time('timestamp', () => timestampPass(seqRule));
 if (only === undefined || only === 'fields') time('fields', fieldsPass);

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { lineAt, RuleError } from '../rules/errors.js';
-import { esConfigFromEnv } from './es.js';
+import { ZodError } from 'zod';
+import { esConfigFromEnv, esConfigSchema } from './es.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A config problem: same shape as a rule problem (file, line, column, hint). */
@@ -117,7 +118,17 @@ function overlayEnv(raw: Record<string, unknown>, env: Env): Record<string, unkn
       env.ES_PASSWORD_FILE || env.ES_CA_FILE || env.ES_CA_FINGERPRINT || env.ES_TLS_REJECT_UNAUTHORIZED ||
       env.ES_REQUEST_TIMEOUT || env.ES_MAX_RETRIES) {
     if (!es.node && !es.nodes && !es.cloud && !env.ES_URL && !env.ES_CLOUD_ID) es.node = 'http://127.0.0.1:9200';
-    out.elasticsearch = esConfigFromEnv(env, es);
+    try {
+      out.elasticsearch = esConfigFromEnv(env, es);
+    } catch (err) {
+      if (!(err instanceof ZodError)) throw err;
+      // A bad file section is reported below at its line and column; otherwise the environment is at fault.
+      const fileOnly = es.node || es.nodes || es.cloud ? es : { ...es, node: 'http://127.0.0.1:9200' };
+      if (!esConfigSchema.safeParse(fileOnly).success) return out;
+      const issue = err.issues[0];
+      throw new ConfigError(`elasticsearch (from the environment): ${issue ? `${issue.path.join('.') || 'section'}: ${issue.message}` : 'invalid'}`,
+        '(environment)', 1, 1, 'check ES_URL / ES_CLOUD_ID, ES_API_KEY, ES_USERNAME+ES_PASSWORD, ES_CA_*, ES_REQUEST_TIMEOUT and ES_MAX_RETRIES');
+    }
   }
   const set = (sectionName: string, key: string, value: unknown): void => {
     if (value === undefined || value === '') return;

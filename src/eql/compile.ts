@@ -70,6 +70,7 @@ import {
 } from './functions.js';
 import { compileDateFormats, type DateFormatSet } from './dates.js';
 import { parseExpression, parseQuery } from './parser.js';
+import { parseCanonicalTimestamp } from './timestamp.js';
 import { compileRegex } from './regex.js';
 import {
   compareCodePoints,
@@ -384,6 +385,8 @@ interface FieldRes {
   /** Coerced, non-null values (cached per event identity). */
   values: (e: EqlEvent) => unknown[];
   first: (e: EqlEvent) => unknown;
+  /** Raw domain only (values are not coerced): does some value satisfy `test` (no allocation). */
+  some?: (e: EqlEvent, test: (v: unknown) => boolean) => boolean;
   /** Mapping date formats of a date field that has custom ones (resolved once, at compile time). */
   dates?: DateFormatSet;
 }
@@ -448,6 +451,7 @@ function makeFieldRes(path: string, schema: FieldSchema | undefined, clock: { ge
     },
   };
   if (dates !== undefined) res.dates = dates;
+  if (domain === 'raw') res.some = acc.some;
   return res;
 }
 
@@ -909,11 +913,74 @@ function scriptLeaf(ctx: Ctx, e: Expr): Pred {
 // Boolean context (query-DSL side): and/or/not over leaf predicates
 
 function anyValue(f: FieldRes, test: (v: unknown) => boolean): Pred {
+  // Raw values: walk the document and stop at the first match, no array (re-walking a field read
+  // by several leaves is cheaper than allocating its value array per event).
+  const some = f.some;
+  if (some !== undefined) return (e) => some(e, test);
   return (e) => {
     const vs = f.values(e);
     for (let i = 0; i < vs.length; i++) if (test(vs[i])) return true;
     return false;
   };
+}
+
+/** A conjunct of `adaptiveAnd` with its static cost (`costOf`). */
+interface Conjunct {
+  p: Pred;
+  cost: number;
+}
+
+/** The conjuncts of predicates made by `adaptiveAnd`, so that enclosing `and`s can merge them. */
+const conjunctsOf = new WeakMap<Pred, readonly Conjunct[]>();
+
+/** Calls between two reorderings of an `adaptiveAnd`. */
+const REORDER_PERIOD = 1024;
+
+/**
+ * `and` of pure, total predicates, evaluated with short-circuit in an order learned at run time:
+ * every REORDER_PERIOD calls the conjuncts are sorted by observed failure rate per unit of cost,
+ * so the one that rejects most events is tried first. Order cannot change the result (no side
+ * effects, no exceptions); it only changes how much of each event is read — on large event
+ * streams mostly cache misses, so skipping fields that never reject pays more than it costs.
+ * The static `byCost` order is the starting point; counts decay so the order follows the stream.
+ */
+function adaptiveAnd(conjuncts: readonly Conjunct[]): Pred {
+  const flat: Conjunct[] = [];
+  for (const c of conjuncts) {
+    const inner = conjunctsOf.get(c.p);
+    if (inner !== undefined) flat.push(...inner);
+    else flat.push(c);
+  }
+  const n = flat.length;
+  const entries = flat.map((c) => ({ p: c.p, cost: Math.max(1, c.cost), evals: 0, fails: 0 }));
+  const score = (x: (typeof entries)[number]): number => (x.fails + 1) / (x.evals + 2) / x.cost;
+  let calls = 0;
+  const reorder = (): void => {
+    const ranked = entries.map((x, i) => ({ x, i, s: score(x) })).sort((a, b) => b.s - a.s || a.i - b.i);
+    for (let i = 0; i < n; i++) {
+      const x = (ranked[i] as (typeof ranked)[number]).x;
+      x.evals /= 2;
+      x.fails /= 2;
+      entries[i] = x;
+    }
+  };
+  const pred: Pred = (ev) => {
+    if (++calls >= REORDER_PERIOD) {
+      calls = 0;
+      reorder();
+    }
+    for (let i = 0; i < n; i++) {
+      const x = entries[i] as (typeof entries)[number];
+      x.evals++;
+      if (!x.p(ev)) {
+        x.fails++;
+        return false;
+      }
+    }
+    return true;
+  };
+  conjunctsOf.set(pred, flat);
+  return pred;
 }
 
 function isBoolCall(e: Expr): e is Call {
@@ -1032,19 +1099,13 @@ function byCost(operands: readonly Expr[]): Expr[] {
 function compileBool(ctx: Ctx, e: Expr): Pred {
   switch (e.kind) {
     case 'and': {
-      const ops = byCost(e.operands).map((o) => compileBool(ctx, o)).filter((p) => p !== TRUE);
-      if (ops.some((p) => p === FALSE)) return FALSE;
-      if (ops.length === 0) return TRUE;
-      if (ops.length === 1) return ops[0] as Pred;
-      if (ops.length === 2) {
-        const [a, b] = ops as [Pred, Pred];
-        return (ev) => a(ev) && b(ev);
-      }
-      const n = ops.length;
-      return (ev) => {
-        for (let i = 0; i < n; i++) if (!(ops[i] as Pred)(ev)) return false;
-        return true;
-      };
+      const sorted = byCost(e.operands);
+      const ops = sorted.map((o) => compileBool(ctx, o));
+      const live = ops.map((p, i) => ({ p, cost: costOf(sorted[i] as Expr) })).filter((x) => x.p !== TRUE);
+      if (live.some((x) => x.p === FALSE)) return FALSE;
+      if (live.length === 0) return TRUE;
+      if (live.length === 1) return (live[0] as (typeof live)[number]).p;
+      return adaptiveAnd(live);
     }
     case 'or': {
       const ops = byCost(e.operands).map((o) => compileBool(ctx, o)).filter((p) => p !== FALSE);
@@ -1241,14 +1302,12 @@ function compileFilter(ctx: Ctx, filter: EventFilter, categoryField: string): Pr
   const cat = filter.category;
   // Category: `term` on the category field (case-sensitive, any value). Not schema-coerced.
   const acc = compileFieldAccessor(categoryField);
-  const catTest = (e: EqlEvent): boolean => {
-    const vs = acc.values(e);
-    for (let i = 0; i < vs.length; i++) if (vs[i] === cat) return true;
-    return false;
-  };
+  const isCat = (v: unknown): boolean => v === cat;
+  const catTest = (e: EqlEvent): boolean => acc.some(e, isCat);
   if (cond === TRUE) return catTest;
   if (cond === FALSE) return FALSE;
-  return (e) => catTest(e) && cond(e);
+  // The category is one more conjunct (cost of a field comparison).
+  return adaptiveAnd([{ p: catTest, cost: 1 }, { p: cond, cost: costOf(filter.condition) }]);
 }
 
 function formatDateKey(v: unknown): unknown {
@@ -1380,7 +1439,13 @@ export function compileQuery(query: Query | string, options?: CompileOptions): C
   const tsParse = dateFormatsOf(opts.schema, opts.timestampField)?.parse;
   const timestampOf = (e: EqlEvent): number => {
     const v = tsField.first(e);
-    return v === undefined ? NaN : toEpochMillis(v, tsNanos, tsParse);
+    if (v === undefined) return NaN;
+    // Canonical ISO text (nearly every event) without the regex; other forms: toEpochMillis.
+    if (tsParse === undefined && typeof v === 'string') {
+      const ms = parseCanonicalTimestamp(v);
+      if (ms === ms) return tsNanos ? ms : Math.floor(ms);
+    }
+    return toEpochMillis(v, tsNanos, tsParse);
   };
   const tbField = opts.tiebreakerField === null ? null : compileFieldAccessor(opts.tiebreakerField);
   const tiebreakerOf = (e: EqlEvent): unknown => {

@@ -67,7 +67,7 @@ function inheritedName(key: string): boolean {
 }
 
 /**
- * Collects leaf values into `out` (up to `limit`). Own-property reads only: keys that could resolve
+ * Visits leaf values in document order (the reference walk). Own-property reads only: keys that could resolve
  * through the prototype chain (`constructor`, `__proto__`, `toString`…) are checked with
  * hasOwnProperty; any other key cannot be inherited from a JSON object, so a plain load is enough
  * (and much faster).
@@ -83,18 +83,18 @@ class Walker {
     this.unsafe = this.keys.map((row) => row.map((k) => k !== '' && inheritedName(k)));
   }
 
-  collect(doc: unknown, out: unknown[], limit: number): void {
-    if (this.n === 0) return;
-    this.node(doc, 0, out, limit, 0);
+  visit(doc: unknown, cb: Visit, ctx: unknown): boolean {
+    if (this.n === 0) return false;
+    return this.node(doc, 0, cb, ctx, 0);
   }
 
   /** `node` holds the value reached after consuming segments [0, i). Returns true to stop. */
-  private node(node: unknown, i: number, out: unknown[], limit: number, arrayDepth: number): boolean {
+  private node(node: unknown, i: number, cb: Visit, ctx: unknown, arrayDepth: number): boolean {
     if (node === null || typeof node !== 'object') return false;
     if (Array.isArray(node)) {
       if (arrayDepth >= MAX_ARRAY_DEPTH) return false;
       for (let k = 0; k < node.length; k++) {
-        if (this.node(node[k], i, out, limit, arrayDepth + 1)) return true;
+        if (this.node(node[k], i, cb, ctx, arrayDepth + 1)) return true;
       }
       return false;
     }
@@ -113,8 +113,8 @@ class Walker {
         if (child === undefined) continue;
       }
       if (j === last) {
-        if (leaf(child, out, limit, 0)) return true;
-      } else if (child !== null && typeof child === 'object' && this.node(child, j + 1, out, limit, 0)) {
+        if (visitLeaf(child, cb, ctx, 0)) return true;
+      } else if (child !== null && typeof child === 'object' && this.node(child, j + 1, cb, ctx, 0)) {
         return true;
       }
     }
@@ -122,50 +122,229 @@ class Walker {
   }
 }
 
-/** Appends the scalar(s) of a leaf; returns true when `limit` values have been collected. */
-function leaf(value: unknown, out: unknown[], limit: number, arrayDepth: number): boolean {
+/**
+ * The walk, generated per path: one function per path level `i` (the value reached after
+ * consuming segments [0, i)), each trying the keys `segments[i..j]` (j ≥ i) as property-name
+ * literals, in the same order as `Walker` (the reference, kept for very long paths and for the
+ * tests). Literal property loads get their own inline caches in V8, so on documents of a few
+ * shapes a miss (a spelling the document does not use) costs about as much as a hit, where the
+ * generic `obj[key]` of the walker goes through the megamorphic lookup for every spelling.
+ * Key names are embedded with JSON.stringify (valid string literals; a path never becomes code).
+ *
+ * `walk(doc, cb, ctx)` calls `cb(value, ctx)` per leaf value in document order and stops as soon
+ * as it returns true; returns whether it stopped.
+ */
+type Visit = (value: unknown, ctx: unknown) => boolean;
+type Walk = (doc: unknown, cb: Visit, ctx: unknown, arrayDepth: number) => boolean;
+
+/** Longest path compiled to code (the code grows with n²/2 property loads); longer ones use Walker. */
+const MAX_GENERATED_SEGMENTS = 24;
+
+/** Generic leaf: scalars, flattened arrays (bounded depth); null and objects are not values. */
+function visitLeaf(value: unknown, cb: Visit, ctx: unknown, arrayDepth: number): boolean {
   if (value === null || value === undefined) return false;
   if (typeof value === 'object') {
     if (!Array.isArray(value) || arrayDepth >= MAX_ARRAY_DEPTH) return false;
     for (let k = 0; k < value.length; k++) {
-      if (leaf(value[k], out, limit, arrayDepth + 1)) return true;
+      if (visitLeaf(value[k], cb, ctx, arrayDepth + 1)) return true;
     }
     return false;
   }
+  return cb(value, ctx);
+}
+
+function generateAccessor(path: string, segments: readonly string[]): FieldAccessor {
+  const n = segments.length;
+  const keys = keyTable(segments);
+  const fns: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const body: string[] = [];
+    for (let j = i; j < n; j++) {
+      const key = JSON.stringify(keys[i]?.[j] as string);
+      const then =
+        j === n - 1
+          ? `if (typeof c === 'string' ? cb(c, ctx) : leaf(c, cb, ctx, 0)) return true;`
+          : `if (c !== null && typeof c === 'object' && L${j + 1}(c, cb, ctx, 0)) return true;`;
+      body.push(
+        inheritedName(keys[i]?.[j] as string)
+          ? `if (hasOwn.call(node, ${key})) { c = node[${key}]; ${then} }`
+          : `c = node[${key}]; if (c !== undefined) { ${then} }`,
+      );
+    }
+    fns.push(`function L${i}(node, cb, ctx, ad) {
+  if (node === null || typeof node !== 'object') return false;
+  if (isArray(node)) {
+    if (ad >= MAX_ARRAY_DEPTH) return false;
+    for (let k = 0; k < node.length; k++) if (L${i}(node[k], cb, ctx, ad + 1)) return true;
+    return false;
+  }
+  let c;
+  ${body.join('\n  ')}
+  return false;
+}`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from escaped literals only
+  const factory = new Function(
+    'isArray',
+    'hasOwn',
+    'leaf',
+    'MAX_ARRAY_DEPTH',
+    'MAX_VALUES_PER_FIELD',
+    'path',
+    `'use strict';\n${fns.join('\n')}\nconst walk = L0;\n${ACCESSOR_SOURCE}`,
+  ) as (isArray: (v: unknown) => boolean, has: typeof hasOwn, leaf: typeof visitLeaf, maxDepth: number, maxValues: number, path: string) => FieldAccessor;
+  return factory(Array.isArray, hasOwn, visitLeaf, MAX_ARRAY_DEPTH, MAX_VALUES_PER_FIELD, path);
+}
+
+/**
+ * `accessorOf` (below) as source text, appended to each generated walk so that every accessor
+ * has its own copy of these small functions: V8 keeps type feedback per function, so the
+ * predicate calls inside `visit` see only the few predicates of one field (inlinable) instead of
+ * every predicate of the process. Keep the two in step (the tests compare them on random documents).
+ */
+const ACCESSOR_SOURCE = `
+const st = { pred: null, count: 0, hit: false };
+function visit(value, s) {
+  if (s.pred(value)) { s.hit = true; return true; }
+  return ++s.count >= MAX_VALUES_PER_FIELD;
+}
+function some(doc, pred) {
+  const p0 = st.pred, c0 = st.count, h0 = st.hit;
+  st.pred = pred; st.count = 0; st.hit = false;
+  try {
+    walk(doc, visit, st, 0);
+    return st.hit;
+  } finally {
+    st.pred = p0; st.count = c0; st.hit = h0;
+  }
+}
+let limit = 0;
+function push(value, out) {
   out.push(value);
   return out.length >= limit;
+}
+function collectInto(doc, out) {
+  // push calls nothing that could re-enter this accessor, so \`limit\` cannot change under it.
+  limit = MAX_VALUES_PER_FIELD + out.length;
+  walk(doc, push, out, 0);
+}
+let seen = undefined;
+function take(value) {
+  seen = value;
+  return true;
+}
+return {
+  path,
+  values(doc) {
+    const out = [];
+    collectInto(doc, out);
+    return out;
+  },
+  some,
+  first(doc) {
+    seen = undefined;
+    walk(doc, take, undefined, 0);
+    const v = seen;
+    seen = undefined;
+    return v;
+  },
+  collectInto,
+};`;
+
+/** The walker as a `Walk` (reference behaviour; long paths). */
+function walkerWalk(segments: readonly string[]): Walk {
+  const walker = new Walker(segments);
+  return (doc, cb, ctx) => walker.visit(doc, cb, ctx);
+}
+
+// Callbacks shared by every accessor. They call nothing that could re-enter a walk, so the
+// module-level slots below are never overwritten while in use.
+let collectLimit = 0;
+function pushValue(value: unknown, out: unknown): boolean {
+  (out as unknown[]).push(value);
+  return (out as unknown[]).length >= collectLimit;
+}
+let firstSeen: unknown = undefined;
+function takeFirst(value: unknown): boolean {
+  firstSeen = value;
+  return true;
+}
+
+function compileWalk(segments: readonly string[]): Walk {
+  if (segments.length === 0) return () => false;
+  return walkerWalk(segments);
+}
+
+/** State of one `some` call: the predicate, values seen (capped like `values`), and the outcome. */
+interface SomeState {
+  pred: (value: unknown) => boolean;
+  count: number;
+  hit: boolean;
+}
+function someVisit(value: unknown, ctx: unknown): boolean {
+  const st = ctx as SomeState;
+  if (st.pred(value)) {
+    st.hit = true;
+    return true;
+  }
+  return ++st.count >= MAX_VALUES_PER_FIELD;
+}
+const never = (): boolean => false;
+
+function accessorOf(path: string, walk: Walk): FieldAccessor {
+  // One state object per accessor, saved and restored around each call so that a predicate that
+  // reads the same field again (re-entrancy) cannot disturb the outer call.
+  const st: SomeState = { pred: never, count: 0, hit: false };
+  function some(doc: unknown, pred: (value: unknown) => boolean): boolean {
+    const { pred: p0, count: c0, hit: h0 } = st;
+    st.pred = pred;
+    st.count = 0;
+    st.hit = false;
+    try {
+      walk(doc, someVisit, st, 0);
+      return st.hit;
+    } finally {
+      st.pred = p0;
+      st.count = c0;
+      st.hit = h0;
+    }
+  }
+  function collectInto(doc: unknown, out: unknown[]): void {
+    collectLimit = MAX_VALUES_PER_FIELD + out.length;
+    walk(doc, pushValue, out, 0);
+  }
+  return {
+    path,
+    values(doc) {
+      const out: unknown[] = [];
+      collectInto(doc, out);
+      return out;
+    },
+    some,
+    first(doc) {
+      firstSeen = undefined;
+      walk(doc, takeFirst, undefined, 0);
+      const v = firstSeen;
+      firstSeen = undefined;
+      return v;
+    },
+    collectInto,
+  };
 }
 
 /** Precompiles `path` into an accessor. */
 export function compileFieldAccessor(path: string): FieldAccessor {
   const segments = splitPath(path);
-  const walker = new Walker(segments);
+  if (segments.length === 0 || segments.length > MAX_GENERATED_SEGMENTS) return accessorOf(path, compileWalk(segments));
+  return generateAccessor(path, segments);
+}
 
-  function values(doc: unknown): unknown[] {
-    const out: unknown[] = [];
-    walker.collect(doc, out, MAX_VALUES_PER_FIELD);
-    return out;
-  }
-
-  function some(doc: unknown, pred: (value: unknown) => boolean): boolean {
-    const vs = values(doc);
-    for (let i = 0; i < vs.length; i++) if (pred(vs[i])) return true;
-    return false;
-  }
-
-  function firstValue(doc: unknown): unknown {
-    const out: unknown[] = [];
-    walker.collect(doc, out, 1);
-    return out.length > 0 ? out[0] : undefined;
-  }
-
-  return {
-    path,
-    values,
-    some,
-    first: firstValue,
-    collectInto: (doc, out) => walker.collect(doc, out, MAX_VALUES_PER_FIELD + out.length),
-  };
+/**
+ * The same accessor on the plain interpreted walker (no generated code): the reference the
+ * generated accessors are tested against.
+ */
+export function compileReferenceFieldAccessor(path: string): FieldAccessor {
+  return accessorOf(path, compileWalk(splitPath(path)));
 }
 
 /** `compileFieldPath(path)(doc)`: the flattened, non-null leaf values of `path` in `doc`. */

@@ -103,9 +103,11 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
         break;
       }
       const started = now();
-      const { matches, eventsRead } = await readAndEvaluate(deps, p, engine, filters, w);
+      const { matches, eventsRead, totalMatches } = await readAndEvaluate(deps, p, engine, filters, w);
       const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
-      const { alerts, truncated } = alertsForMatches(p, matches, ctx);
+      const { alerts } = alertsForMatches(p, matches, ctx);
+      // Only max_signals matches are kept in memory; the rest are counted (Kibana's limit, logged below).
+      const truncated = totalMatches - Math.min(totalMatches, p.rule.maxSignals);
       const unique = dedupeById(alerts);
       const written = await writeAlertsDurably(deps, unique);
       deps.afterAlertsWritten?.();
@@ -129,7 +131,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
         from: iso(w.from),
         to: iso(w.to),
         eventsRead,
-        matches: matches.length,
+        matches: totalMatches,
         alertsCreated: written.created,
         alertsDuplicate: written.duplicates,
         truncated,
@@ -206,7 +208,7 @@ async function readAndEvaluate(
   engine: RuleEngine,
   filters: RuleFilters,
   w: Window,
-): Promise<{ matches: RuleMatch[]; eventsRead: number }> {
+): Promise<{ matches: RuleMatch[]; eventsRead: number; totalMatches: number }> {
   const base = {
     index: p.rule.index,
     from: new Date(w.from),
@@ -247,15 +249,25 @@ async function readAndEvaluate(
   }
   const matches: RuleMatch[] = [];
   let eventsRead = 0;
+  let totalMatches = 0;
   for await (const page of readWindow(deps.client, { ...base, filter })) {
     eventsRead += page.length;
-    const found = engine.consume(page.map(stripSort), w.to);
+    // Pages arrive in timestamp order: the next page starts at this page's last timestamp at the earliest, so
+    // only time strictly before it is complete (the engine releases events stamped before `upTo - reorderSlack`).
+    // (Releasing up to the window's end after the first page would
+    // make every later page "late" for the sequence matcher.)
+    const lastTs = p.compiled.timestampOf(page[page.length - 1]!._source);
+    const upTo = Number.isFinite(lastTs) ? Math.min(w.to, lastTs + deps.settings.reorderSlackMs) : -Infinity;
+    const found = engine.consume(page.map(stripSort), upTo);
     // Memory bound: beyond max_signals only the count matters.
-    for (const m of found) if (matches.length <= p.rule.maxSignals) matches.push(m);
+    totalMatches += found.length;
+    for (const m of found) if (matches.length < p.rule.maxSignals) matches.push(m);
   }
   // Releases events held for reordering once the window's end is behind the watermark.
-  for (const m of engine.consume([], w.to)) if (matches.length <= p.rule.maxSignals) matches.push(m);
-  return { matches, eventsRead };
+  const released = engine.consume([], w.to);
+  totalMatches += released.length;
+  for (const m of released) if (matches.length < p.rule.maxSignals) matches.push(m);
+  return { matches, eventsRead, totalMatches };
 }
 
 /**

@@ -167,6 +167,23 @@ describe('environment overrides', () => {
   });
 });
 
+describe('environment and file together', () => {
+  it('a bad elasticsearch section is reported at its place in the file even when ES_* variables are set', async () => {
+    const p = await file('bad-es-with-env.yml', 'elasticsearch:\n  node: http://127.0.0.1:9200\n  requestTimeout: soon\n');
+    const e = configError(p, { ES_URL: 'http://127.0.0.1:9200' });
+    expect({ file: e.file, line: e.line, column: e.column }).toEqual({ file: p, line: 3, column: 19 });
+    expect(e.message).toMatch(/^elasticsearch\.requestTimeout: /);
+  });
+
+  it('a bad environment value is reported as coming from the environment, with a hint', async () => {
+    const p = await file('fine.yml', 'alerts:\n  index: fine\n');
+    const e = configError(p, { ES_URL: 'localhost:9200' });
+    expect(e.file).toBe('(environment)');
+    expect(e.message).toMatch(/^elasticsearch \(from the environment\): node: expected an http/);
+    expect(e.hint).toMatch(/ES_URL/);
+  });
+});
+
 describe('secrets never appear in errors or logs', () => {
   const SECRET = 'S3cr3t-Do-Not-Print-42';
   beforeAll(() => ensureBuilt());
@@ -187,11 +204,16 @@ describe('secrets never appear in errors or logs', () => {
     'slack-webhook-line.yml': `notify:\n  channels:\n    ops:\n      type: slack\n      webhookUrl: https://hooks.slack.com/services/${SECRET}\n      timeout: [1\n`,
     'kibana-password.yml': `kibana:\n  url: http://kibana:5601\n  password: ${SECRET}\n  pasword: typo\n`,
   };
-  it.each(Object.keys(leaky))('validate --config %s', async (name) => {
+  // With and without ES_URL in the environment (the env overlay once crashed with a raw zod dump).
+  const NO_ES_ENV = { ES_URL: undefined, ES_API_KEY: undefined, ES_USERNAME: undefined, ES_PASSWORD: undefined, ES_CLOUD_ID: undefined, EQLWATCH_CONFIG: undefined };
+  it.each(Object.keys(leaky).flatMap((n) => [[n, 'no ES_URL'], [n, 'ES_URL set']]))('validate --config %s (%s)', async (name, mode) => {
     const p = await file(name, leaky[name]!);
-    const run = await runCli(['validate', '--config', p, '--rules', path.join(REPO_ROOT, 'queries')]);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/config .* INVALID/);
+    const env = mode === 'ES_URL set' ? { ...NO_ES_ENV, ES_URL: 'http://127.0.0.1:9200' } : NO_ES_ENV;
+    const run = await runCli(['validate', '--config', p, '--rules', path.join(REPO_ROOT, 'queries')], { env });
+    // ES_URL replaces the file's bad node URL, so that one config is then valid.
+    const valid = name === 'credentials-in-bad-url.yml' && mode === 'ES_URL set';
+    expect(run.code).toBe(valid ? 0 : 1);
+    expect(run.stdout).toMatch(valid ? /config .* valid/ : /config .* INVALID/);
     expect(`${run.stdout}${run.stderr}`).not.toContain(SECRET);
   });
 

@@ -60,7 +60,8 @@ describe('a sequence split across two consecutive runs (real Elasticsearch)', ()
   }
 
   it('first event released to the matcher in run 1, second event read by run 2: one alert group', async () => {
-    const env = await workerEnv(es, { 'split.yaml': ruleYaml(indices) });
+    const slackMs = 5_000;
+    const env = await workerEnv(es, { 'split.yaml': ruleYaml(indices) }, `  reorderSlack: ${slackMs / 1000}s\n`);
     const t = Date.now();
     await put('split-a1', event('curl', t - 120_000, t - 119_000));
     const run1 = await once(env);
@@ -72,10 +73,11 @@ describe('a sequence split across two consecutive runs (real Elasticsearch)', ()
     // The partial sequence (curl on host-split-1) is in the saved matcher state.
     expect(JSON.stringify(s1.pending.matcher)).toContain('host-split-1');
 
-    // The second event is ingested after run 1's window ended, so only run 2 can read it.
+    // The second event is ingested after run 1's window ended, so only run 2 can read it. It is stamped just
+    // inside the tolerated disorder: after run 1's watermark (window end - slack), before run 2's.
     const now = Date.now();
     expect(now).toBeGreaterThan(Date.parse(s1.checkpoint!.window_end));
-    await put('split-a2', event('chmod', now - 60_000, now));
+    await put('split-a2', event('chmod', now - slackMs - 1, now));
     const run2 = await once(env);
     expect(run2.code).toBe(0);
     await expectOneGroup(env, ['split-a1', 'split-a2']);

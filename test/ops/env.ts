@@ -1,0 +1,161 @@
+/**
+ * Set-up for the operations tests: the seed rules narrowed to a test's indices and rescheduled every few
+ * seconds, and a temp config with unique alerts/state/outbox names, the ops server on a free port, and
+ * short windows and leases. Builds on test/worker/e2e-helpers.ts (indices, seed rules, expected ids).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { EsTestContext } from '../helpers/es.js';
+import { API_RULE_ID, attackScenario, EXEC_RULE_ID, type ScenarioEvent } from '../worker/attack-scenario.js';
+import {
+  API_RULE_FILE, EXEC_RULE_FILE, expectedSequenceIds, expectedSingleId, seedRuleFor, type EventIndices,
+} from '../worker/e2e-helpers.js';
+import type { LogRecord } from './worker-process.js';
+
+export interface OpsEnv {
+  dir: string;
+  rulesDir: string;
+  configFile: string;
+  alerts: string;
+  state: string;
+  outbox: string;
+}
+
+/** Both seed rules, on this test's indices, every `interval` instead of 5m (queries untouched). */
+export async function fastSeedRules(indices: EventIndices, interval = '2s'): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of [EXEC_RULE_FILE, API_RULE_FILE]) {
+    const text = await seedRuleFor(file, indices);
+    const rescheduled = text.replace(/^interval = "5m"$/m, `interval = "${interval}"`);
+    if (rescheduled === text) throw new Error(`no interval to rewrite in ${file}`);
+    out[file] = rescheduled;
+  }
+  return out;
+}
+
+export interface OpsEnvOptions {
+  rules: Record<string, string>;
+  /** YAML lines placed under `worker:` (indented by the caller's text, two spaces). */
+  worker?: Record<string, string | number>;
+  /** Extra top-level YAML appended verbatim (e.g. a notify section is written by `notifyYaml`). */
+  notifyChannels?: string;
+  /** Share alerts/state/outbox with another environment (several workers on one cluster). */
+  shareWith?: OpsEnv;
+}
+
+export async function opsEnv(es: EsTestContext, o: OpsEnvOptions): Promise<OpsEnv> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-ops-'));
+  es.onCleanup(() => rm(dir, { recursive: true, force: true }));
+  const rulesDir = path.join(dir, 'rules');
+  await mkdir(rulesDir);
+  for (const [name, text] of Object.entries(o.rules)) await writeFile(path.join(rulesDir, name), text);
+  const env: OpsEnv = {
+    dir,
+    rulesDir,
+    configFile: path.join(dir, 'eqlwatch.yml'),
+    alerts: o.shareWith?.alerts ?? es.name('alerts'),
+    state: o.shareWith?.state ?? es.name('state'),
+    outbox: o.shareWith?.outbox ?? es.name('outbox'),
+  };
+  const worker = { maxWindow: '30s', reorderSlack: '1s', leaseTtl: '5s', ...o.worker };
+  await writeFile(
+    env.configFile,
+    `# written by the operations tests
+rules:
+  dir: ${rulesDir}
+alerts:
+  index: ${env.alerts}
+state:
+  index: ${env.state}
+notify:
+  outbox:
+    index: ${env.outbox}
+${o.notifyChannels ?? ''}
+http:
+  enabled: true
+  host: 127.0.0.1
+  port: 0
+worker:
+${Object.entries(worker).map(([k, v]) => `  ${k}: ${typeof v === 'number' ? v : JSON.stringify(v)}`).join('\n')}
+`,
+  );
+  return env;
+}
+
+/** The scenario's expected alert ids (by id → description), for events indexed under `indices`. */
+export function expectedAlertIds(events: ScenarioEvent[], expected: ReturnType<typeof attackScenario>['expected'], indices: EventIndices): Map<string, string> {
+  const where = (id: string) => ({ id, index: events.find((e) => e.id === id)!.index === 'process' ? indices.process : indices.audit });
+  const ids = new Map<string, string>();
+  for (const id of expected.exec) ids.set(expectedSingleId(indices.process, id, EXEC_RULE_ID), `exec ${id}`);
+  for (const seq of expected.api) {
+    const s = expectedSequenceIds(seq.map(where), API_RULE_ID);
+    ids.set(s.shell, `shell ${seq.join('+')}`);
+    s.blocks.forEach((b, i) => ids.set(b, `block ${i} of ${seq.join('+')}`));
+  }
+  return ids;
+}
+
+/**
+ * The attack scenario with its ids prefixed (so several batches can share indices), optionally with every
+ * `event.ingested` moved to `ingestedAt` (a batch that arrives "now", after earlier windows were read).
+ */
+export function scenarioBatch(t0: number, prefix: string, ingestedAt?: number): ReturnType<typeof attackScenario> {
+  const s = attackScenario(t0);
+  const rename = (id: string) => `${prefix}${id}`;
+  const events = s.events.map((e) => {
+    const source = structuredClone(e.source);
+    if (ingestedAt !== undefined) (source.event as Record<string, unknown>).ingested = new Date(ingestedAt).toISOString();
+    return { ...e, id: rename(e.id), source };
+  });
+  return { events, expected: { exec: s.expected.exec.map(rename), api: s.expected.api.map((p) => p.map(rename)) } };
+}
+
+export interface LoggedWindow {
+  rule: string;
+  from: number;
+  to: number;
+  alerts: number;
+  duplicates: number;
+  worker: string;
+}
+
+/** The windows a worker's progress lines report (each one checkpointed). */
+export function loggedWindows(logs: LogRecord[], worker: string): LoggedWindow[] {
+  return logs
+    .filter((r) => typeof r.window === 'object' && r.window !== null && typeof r['rule.id'] === 'string')
+    .map((r) => {
+      const w = r.window as { from: string; to: string };
+      return {
+        rule: r['rule.id'] as string,
+        from: Date.parse(w.from),
+        to: Date.parse(w.to),
+        alerts: Number(r.alerts),
+        duplicates: Number(r.duplicates ?? 0),
+        worker,
+      };
+    });
+}
+
+/**
+ * Per rule, the windows sorted by start must chain exactly (`to` of one = `from` of the next): no time read
+ * twice, none skipped. Returns the problems found (empty when every rule's windows chain).
+ */
+export function chainProblems(windows: LoggedWindow[]): string[] {
+  const problems: string[] = [];
+  const byRule = new Map<string, LoggedWindow[]>();
+  for (const w of windows) byRule.set(w.rule, [...(byRule.get(w.rule) ?? []), w]);
+  for (const [rule, ws] of byRule) {
+    ws.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < ws.length; i++) {
+      const prev = ws[i - 1]!;
+      const cur = ws[i]!;
+      if (cur.from !== prev.to) {
+        problems.push(`${rule}: window ${iso(prev.from)}→${iso(prev.to)} (${prev.worker}) then ${iso(cur.from)}→${iso(cur.to)} (${cur.worker})`);
+      }
+    }
+  }
+  return problems;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
