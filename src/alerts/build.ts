@@ -219,6 +219,8 @@ export function cleanSource(source: Record<string, unknown>): Record<string, unk
   const originalDataStream: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     if (key === 'kibana' || key.startsWith('kibana.') || key === 'signal' || key.startsWith('signal.') || key === 'threshold_result') continue;
+    // eqlwatch's own alert fields (notification delivery state, degraded marker) are written by eqlwatch only.
+    if (key === 'eqlwatch' || key.startsWith('eqlwatch.')) continue;
     // NUL-prefixed keys are eqlwatch's in-memory bookkeeping (see worker/rule-engine.ts HIT_REF), never output.
     if (key.startsWith('\u0000')) continue;
     if (key === 'event' && isObject(value)) {

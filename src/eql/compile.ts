@@ -385,8 +385,11 @@ interface FieldRes {
   /** Coerced, non-null values (cached per event identity). */
   values: (e: EqlEvent) => unknown[];
   first: (e: EqlEvent) => unknown;
-  /** Raw domain only (values are not coerced): does some value satisfy `test` (no allocation). */
-  some?: (e: EqlEvent, test: (v: unknown) => boolean) => boolean;
+  /**
+   * Raw domain only (values are not coerced): a predicate "some value satisfies `test`" that walks
+   * the event without allocating, on an accessor of its own (see FieldAccessor.matcher).
+   */
+  anyOf?: (test: (v: unknown) => boolean) => Pred;
   /** Mapping date formats of a date field that has custom ones (resolved once, at compile time). */
   dates?: DateFormatSet;
 }
@@ -451,7 +454,7 @@ function makeFieldRes(path: string, schema: FieldSchema | undefined, clock: { ge
     },
   };
   if (dates !== undefined) res.dates = dates;
-  if (domain === 'raw') res.some = acc.some;
+  if (domain === 'raw') res.anyOf = (test) => compileFieldAccessor(path).matcher(test);
   return res;
 }
 
@@ -915,8 +918,7 @@ function scriptLeaf(ctx: Ctx, e: Expr): Pred {
 function anyValue(f: FieldRes, test: (v: unknown) => boolean): Pred {
   // Raw values: walk the document and stop at the first match, no array (re-walking a field read
   // by several leaves is cheaper than allocating its value array per event).
-  const some = f.some;
-  if (some !== undefined) return (e) => some(e, test);
+  if (f.anyOf !== undefined) return f.anyOf(test);
   return (e) => {
     const vs = f.values(e);
     for (let i = 0; i < vs.length; i++) if (test(vs[i])) return true;

@@ -148,6 +148,15 @@ function uniqueKeys(stage: CompiledStage, event: EqlEvent): { tuple: KeyTuple; i
   return out;
 }
 
+/** How many entries `uniqueKeys(stage, event)` would return. */
+function uniqueKeyCount(stage: CompiledStage, event: EqlEvent): number {
+  const tuples = stage.keys(event);
+  if (tuples.length <= 1) return tuples.length;
+  const seen = new Set<string>();
+  for (const t of tuples) seen.add(tupleId(t));
+  return seen.size;
+}
+
 function heapPush(h: QueueEntry[], e: QueueEntry): void {
   h.push(e);
   let i = h.length - 1;
@@ -287,17 +296,27 @@ export class SequenceMatcher {
     this.lastTs = ts;
     this.lastTb = tb;
     this.stats.eventsSeen++;
-    const hit: Hit = { seq: this.nextSeq++, ts, tb, event };
+    const seq = this.nextSeq++;
 
     // Events strictly later than a trailing deadline prove no trailing hit can still come.
     if (this.undecided > 0 && this.nextDeadline() < ts) this.expireTrailing(ts, false);
     this.maybePrune(ts);
 
-    const completions: PendingSeq[] = [];
+    // Most events match no stage: the hit and the completions list are only built when one does.
+    let hit: Hit | null = null;
+    let completions: PendingSeq[] | null = null;
     for (let i = this.positives.length - 1; i >= 0; i--) {
       const s = this.positives[i] as number;
       const stage = this.stages[s] as CompiledStage;
       if (!stage.predicate(event)) continue;
+      if (s !== this.firstPos && (this.slots[this.prevPos[s] as number] as Map<string, PendingSeq>).size === 0) {
+        // Nothing is pending at the previous stage (the usual case): each key would be an ignored
+        // hit, so count them without building key ids or looking them up.
+        this.stats.ignoredHits += uniqueKeyCount(stage, event);
+        continue;
+      }
+      hit ??= { seq, ts, tb, event };
+      completions ??= [];
       for (const k of uniqueKeys(stage, event)) this.matchStage(s, k.tuple, k.id, hit, completions);
     }
     for (const m of this.missingIdx) {
@@ -311,10 +330,12 @@ export class SequenceMatcher {
     }
     if (this.until !== null && this.until.predicate(event)) {
       // ES only records until markers for keys with in-flight sequences (KeyToSequences.until).
-      for (const k of uniqueKeys(this.until, event)) if (this.hasPending(k.id)) this.untilMarks.set(k.id, hit.seq);
+      for (const k of uniqueKeys(this.until, event)) if (this.hasPending(k.id)) this.untilMarks.set(k.id, seq);
     }
-    if (completions.length > 1) completions.sort((a, b) => compareKeys(a.key, b.key));
-    for (const c of completions) this.complete(c);
+    if (completions !== null) {
+      if (completions.length > 1) completions.sort((a, b) => compareKeys(a.key, b.key));
+      for (const c of completions) this.complete(c);
+    }
     this.release();
   }
 

@@ -27,11 +27,12 @@ function two(s: string, i: number): number {
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (exact integer arithmetic). */
 function daysFromCivil(y: number, m: number, d: number): number {
+  // Only called with 1000 <= y <= 9999, so every quotient is of non-negative small integers.
   const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
+  const era = (yy / 400) | 0;
   const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const doy = (((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) | 0) + d - 1;
+  const doe = yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy;
   return era * 146097 + doe - 719468;
 }
 

@@ -39,7 +39,7 @@ export class Metrics {
       lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`);
       for (const { labels, value } of s.values.values()) {
         const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
-        lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
+        lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : 'NaN'}`);
       }
     }
     return `${lines.join('\n')}\n`;

@@ -123,6 +123,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       for (const w of result.windows) {
         events(labels, w.eventsRead);
         alerts(labels, w.alertsCreated);
+        if (w.lateEvents > 0) errors({ kind: 'late_events' }, w.lateEvents);
       }
       if (result.gap) errors({ kind: 'gap' });
       lag(labels, result.lagMs / 1000);

@@ -8,7 +8,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { BuiltAlert } from '../alerts/build.js';
 import type { KeyTuple } from '../eql/compiled.js';
-import { narrowByKeys, or, pushdownAny, pushdownQuery, type QueryDsl } from '../eql/pushdown.js';
+import { and, narrowByKeys, or, pushdownAny, pushdownQuery, type QueryDsl } from '../eql/pushdown.js';
 import { writeAlerts, type FailedAlert } from '../es/alert-writer.js';
 import { fetchFieldSchema, fetchIgnoreAbove } from '../es/field-caps.js';
 import { readWindow, type Hit } from '../es/source.js';
@@ -51,6 +51,8 @@ export interface WindowReport {
   alertsCreated: number;
   alertsDuplicate: number;
   truncated: number;
+  /** Events of a sequence rule ignored because they were older than what its matcher had evaluated. */
+  lateEvents: number;
   durationMs: number;
 }
 
@@ -103,7 +105,9 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
         break;
       }
       const started = now();
+      const lateBefore = engine.stats.sequence?.lateEvents ?? 0;
       const { matches, eventsRead, totalMatches } = await readAndEvaluate(deps, p, engine, filters, w);
+      const lateEvents = (engine.stats.sequence?.lateEvents ?? 0) - lateBefore;
       const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
       const { alerts } = alertsForMatches(p, matches, ctx);
       // Only max_signals matches are kept in memory; the rest are counted (Kibana's limit, logged below).
@@ -121,6 +125,13 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
       };
       version = await store.save(ruleId, next, version);
       state = next;
+      if (lateEvents > 0) {
+        // Not silent: the sequences these events belonged to can no longer be detected.
+        deps.logger.warn(
+          { 'rule.id': ruleId, 'rule.name': p.rule.name, late_events: lateEvents, reorder_slack_ms: settings.reorderSlackMs },
+          `rule ${p.rule.name}: ${lateEvents} event(s) arrived too late to join sequences (stamped before the time already evaluated; raise worker.reorderSlack above the ingest delay)`,
+        );
+      }
       if (truncated > 0) {
         deps.logger.warn(
           { 'rule.id': ruleId, 'rule.name': p.rule.name, truncated, max_signals: p.rule.maxSignals },
@@ -135,6 +146,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
         alertsCreated: written.created,
         alertsDuplicate: written.duplicates,
         truncated,
+        lateEvents,
         durationMs: now() - started,
       };
       reports.push(report);
@@ -240,10 +252,17 @@ async function readAndEvaluate(
     }
     if (!tooMany) {
       const seen = [...keys.values()];
+      // Events stamped within the reorder slack of the window end are held for the next window, where the
+      // first-stage event they join may still arrive (ingested later, stamped earlier): read them whatever
+      // their keys. Older ones are released now, and a partner arriving later would be late for them anyway.
+      const young: QueryDsl = {
+        range: { [p.rule.timestampField]: { gte: new Date(w.to - deps.settings.reorderSlackMs).toISOString(), format: 'strict_date_optional_time' } },
+      };
       filter = or([
         n.first,
         ...n.later.map((l) => narrowByKeys(l.filter, l.keyFields, seen)),
-        ...(n.until ? [narrowByKeys(n.until, n.firstKeyFields, seen)] : []),
+        ...n.later.map((l) => and([l.filter, young])),
+        ...(n.until ? [narrowByKeys(n.until, n.firstKeyFields, seen), and([n.until, young])] : []),
       ]);
     }
   }

@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ARRAY_DEPTH, MAX_VALUES_PER_FIELD, compileFieldAccessor, compileFieldPath } from '../../src/eql/fields.js';
+import { MAX_ARRAY_DEPTH, MAX_VALUES_PER_FIELD, compileFieldAccessor, compileFieldPath, compileReferenceFieldAccessor } from '../../src/eql/fields.js';
 
 const POD = 'kubernetes.audit.user.extra.authentication.kubernetes.io/pod-name';
 
@@ -121,5 +125,100 @@ describe('compileFieldAccessor', () => {
     const acc = compileFieldAccessor('a.b');
     expect(acc.first({ a: [{ b: 'x' }, { b: 'y' }] })).toBe('x');
     expect(acc.first({})).toBeUndefined();
+  });
+});
+
+describe('generated accessors = reference walker', () => {
+  // Documents as JSON text (so `__proto__` is an own key), built from the spellings of short paths.
+  const SEGMENTS = ['a', 'b', 'c', 'constructor', '__proto__', 'toString'];
+  const keyArb = fc
+    .array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 })
+    .map((parts) => parts.join('.'));
+  const { json } = fc.letrec<{ json: string; obj: string; arr: string; scalar: string }>((tie) => ({
+    scalar: fc.oneof(
+      fc.constantFrom('null', 'true', 'false', '0', '""', '"x"', '"y"', '7', '-1.5'),
+      fc.string({ maxLength: 4 }).map((s) => JSON.stringify(s)),
+    ),
+    arr: fc.array(tie('json'), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
+    obj: fc
+      .array(fc.tuple(keyArb, tie('json')), { maxLength: 4 })
+      .map((kvs) => `{${kvs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+    json: fc.oneof({ maxDepth: 5, depthSize: 'small' }, tie('scalar'), tie('obj'), tie('arr')),
+  }));
+  const docArb = fc.oneof(json, json.map((j) => `{"a":${j}}`)).map((t) => JSON.parse(t) as unknown);
+  const pathArb = fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
+
+  it('values, first, some (visit order) and collectInto agree on random documents', () => {
+    fc.assert(
+      fc.property(pathArb, fc.array(docArb, { minLength: 1, maxLength: 5 }), (path, docs) => {
+        const gen = compileFieldAccessor(path);
+        const ref = compileReferenceFieldAccessor(path);
+        for (const doc of docs) {
+          expect(gen.values(doc)).toEqual(ref.values(doc));
+          expect(gen.first(doc)).toEqual(ref.first(doc));
+          const seenGen: unknown[] = [];
+          const seenRef: unknown[] = [];
+          const stopAt = (seen: unknown[]) => (v: unknown) => (seen.push(v), v === 'y');
+          expect(gen.some(doc, stopAt(seenGen))).toBe(ref.some(doc, stopAt(seenRef)));
+          expect(seenGen).toEqual(seenRef);
+          const outGen: unknown[] = ['pre'];
+          const outRef: unknown[] = ['pre'];
+          gen.collectInto(doc, outGen);
+          ref.collectInto(doc, outRef);
+          expect(outGen).toEqual(outRef);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('some() sees only the first MAX_VALUES_PER_FIELD values, like values()', () => {
+    const big = new Array<number>(MAX_VALUES_PER_FIELD + 10).fill(1);
+    big[MAX_VALUES_PER_FIELD + 5] = 2;
+    expect(compileFieldAccessor('a').some({ a: big }, (v) => v === 2)).toBe(false);
+    big[MAX_VALUES_PER_FIELD - 1] = 2;
+    expect(compileFieldAccessor('a').some({ a: big }, (v) => v === 2)).toBe(true);
+  });
+
+  it('some() is re-entrant (a predicate reading the same field again)', () => {
+    const acc = compileFieldAccessor('a.b');
+    const doc = { a: [{ b: 1 }, { b: 2 }] };
+    const seen: unknown[] = [];
+    const found = acc.some(doc, (v) => {
+      seen.push(v);
+      return acc.some(doc, (w) => w === 2) && v === 2;
+    });
+    expect(found).toBe(true);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('uses the interpreted walker for very long paths, with the same results', () => {
+    const path = Array.from({ length: 30 }, (_, i) => `s${i}`).join('.');
+    const nested = path.split('.').reduceRight<unknown>((v, k) => ({ [k]: v }), 'deep');
+    expect(compileFieldAccessor(path).values(nested)).toEqual(['deep']);
+    expect(compileFieldAccessor(path).values({ [path]: ['flat'] })).toEqual(['flat']);
+  });
+
+  it('never turns a path into code (quotes, backslashes, line separators)', () => {
+    for (const key of ['"); throw 1; ("', '\\', '\u2028', '`${x}`', "'"]) {
+      expect(compileFieldAccessor(key).values({ [key]: 'ok' })).toEqual(['ok']);
+      expect(compileFieldAccessor(`a.${key}`).values({ a: { [key]: 'ok' } })).toEqual(['ok']);
+    }
+  });
+});
+
+describe('without code generation', () => {
+  it('falls back to the interpreted walker when the runtime refuses new Function', () => {
+    const script = [
+      "const { compileFieldAccessor } = await import('./src/eql/fields.ts');",
+      "const acc = compileFieldAccessor('a.b');",
+      "process.stdout.write(JSON.stringify([acc.values({ a: { b: [1, 2] }, 'a.b': 3 }), acc.first({ a: [{ b: 'x' }] }), acc.matcher((v) => v === 2)({ a: { b: 2 } })]));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(JSON.parse(out)).toEqual([[1, 2, 3], 'x', true]);
   });
 });

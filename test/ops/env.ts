@@ -36,9 +36,9 @@ export async function fastSeedRules(indices: EventIndices, interval = '2s'): Pro
 
 export interface OpsEnvOptions {
   rules: Record<string, string>;
-  /** YAML lines placed under `worker:` (indented by the caller's text, two spaces). */
+  /** Keys of the `worker:` section (defaults: 30 s windows, 5 s reorder slack, 5 s leases). */
   worker?: Record<string, string | number>;
-  /** Extra top-level YAML appended verbatim (e.g. a notify section is written by `notifyYaml`). */
+  /** YAML inserted verbatim inside the `notify:` section, indented by two spaces (channels, routes). */
   notifyChannels?: string;
   /** Share alerts/state/outbox with another environment (several workers on one cluster). */
   shareWith?: OpsEnv;
@@ -58,7 +58,7 @@ export async function opsEnv(es: EsTestContext, o: OpsEnvOptions): Promise<OpsEn
     state: o.shareWith?.state ?? es.name('state'),
     outbox: o.shareWith?.outbox ?? es.name('outbox'),
   };
-  const worker = { maxWindow: '30s', reorderSlack: '1s', leaseTtl: '5s', ...o.worker };
+  const worker = { maxWindow: '30s', reorderSlack: '5s', leaseTtl: '5s', ...o.worker };
   await writeFile(
     env.configFile,
     `# written by the operations tests
@@ -97,15 +97,18 @@ export function expectedAlertIds(events: ScenarioEvent[], expected: ReturnType<t
 }
 
 /**
- * The attack scenario with its ids prefixed (so several batches can share indices), optionally with every
- * `event.ingested` moved to `ingestedAt` (a batch that arrives "now", after earlier windows were read).
+ * The attack scenario with its ids prefixed (so several batches can share indices). `ingested`: every
+ * `event.ingested` moved to one instant (a batch that arrives "now", after earlier windows were read), or set
+ * to `@timestamp` + a constant lag (ingest order = event order, see ingest-order.int.test.ts for why).
  */
-export function scenarioBatch(t0: number, prefix: string, ingestedAt?: number): ReturnType<typeof attackScenario> {
+export function scenarioBatch(t0: number, prefix: string, ingested?: { at: number } | { lagMs: number }): ReturnType<typeof attackScenario> {
   const s = attackScenario(t0);
   const rename = (id: string) => `${prefix}${id}`;
   const events = s.events.map((e) => {
     const source = structuredClone(e.source);
-    if (ingestedAt !== undefined) (source.event as Record<string, unknown>).ingested = new Date(ingestedAt).toISOString();
+    const ev = source.event as Record<string, unknown>;
+    if (ingested && 'at' in ingested) ev.ingested = new Date(ingested.at).toISOString();
+    if (ingested && 'lagMs' in ingested) ev.ingested = new Date(Date.parse(source['@timestamp'] as string) + ingested.lagMs).toISOString();
     return { ...e, id: rename(e.id), source };
   });
   return { events, expected: { exec: s.expected.exec.map(rename), api: s.expected.api.map((p) => p.map(rename)) } };

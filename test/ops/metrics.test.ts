@@ -41,6 +41,18 @@ describe('Metrics text exposition', () => {
     );
   });
 
+  it('writes non-finite values as the format spells them (+Inf, -Inf, NaN)', () => {
+    const m = new Metrics();
+    const g = m.gauge('eqlwatch_rule_lag_seconds', 'lag');
+    g({ rule_id: 'a' }, Infinity);
+    g({ rule_id: 'b' }, -Infinity);
+    g({ rule_id: 'c' }, NaN);
+    const e = parseExposition(m.render());
+    expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'a' })).toBe(Infinity);
+    expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'b' })).toBe(-Infinity);
+    expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'c' })).toBeNaN();
+  });
+
   it('the reader rejects what a scraper would reject (so the property above can fail)', () => {
     expect(() => parseExposition('x_total 1\n')).toThrow(/undeclared/);
     expect(() => parseExposition('# TYPE x counter\nx{a="b\\q"} 1\n')).toThrow(/escape/);

@@ -31,7 +31,7 @@ describe('eqlwatch run: health, metrics and logs (real Elasticsearch)', () => {
   });
 
   it('serves /healthz and valid Prometheus /metrics, and logs one ECS JSON object per line with a progress line per window', async () => {
-    const batch = scenarioBatch(Math.floor((Date.now() - 4 * 60_000) / 1000) * 1000, 'm-');
+    const batch = scenarioBatch(Math.floor((Date.now() - 4 * 60_000) / 1000) * 1000, 'm-', { lagMs: 1_500 });
     await indexEvents(es.client, indices, batch.events);
     const expected = expectedAlertIds(batch.events, batch.expected, indices);
     const env = await opsEnv(es, { rules, worker: { id: 'ops-metrics-worker' } });
@@ -59,7 +59,7 @@ describe('eqlwatch run: health, metrics and logs (real Elasticsearch)', () => {
       const m = parseExposition(text);
       expect(parseExposition(await res.text()).types).toEqual(m.types);
       for (const name of ['eqlwatch_rule_runs_total', 'eqlwatch_events_read_total', 'eqlwatch_alerts_written_total', 'eqlwatch_errors_total']) {
-        if (name !== 'eqlwatch_errors_total') expect(m.types.get(name), name).toBe('counter');
+        expect(m.types.get(name), name).toBe('counter');
       }
       expect(m.types.get('eqlwatch_rule_lag_seconds')).toBe('gauge');
       const windows = loggedWindows(w.logs, 'w');
@@ -121,10 +121,11 @@ describe('eqlwatch run: health, metrics and logs (real Elasticsearch)', () => {
 
   for (const [signal, resumeSignal] of [['SIGTERM', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const) {
     it(`stops on ${signal} right after its first progress line, exits 0, and a restart loses no window`, async () => {
-      // Its own indices: the windows of this worker must account for exactly this batch.
+      // Its own indices: the windows of this worker must account for exactly this batch. Ingest order follows
+      // event order here: inverted ingest order across a window boundary is a separate bug (ingest-order test).
       const own = await createEventIndices(es);
       const ownRules = await fastSeedRules(own);
-      const batch = scenarioBatch(Math.floor((Date.now() - 4 * 60_000) / 1000) * 1000, `g${signal.toLowerCase()}-`);
+      const batch = scenarioBatch(Math.floor((Date.now() - 4 * 60_000) / 1000) * 1000, `g${signal.toLowerCase()}-`, { lagMs: 1_500 });
       await indexEvents(es.client, own, batch.events);
       const expected = expectedAlertIds(batch.events, batch.expected, own);
       // 10 s windows: a first run reads 36 windows per rule, so the signal lands in the middle of the work.

@@ -157,7 +157,9 @@ describe('eqlwatch once: seed rules on an attack scenario (real Elasticsearch)',
     // The first rule's alerts were written, the run died before any checkpoint was saved.
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(8);
+    await es.client.indices.refresh({ index: env.state });
     const state = await es.client.search<{ rule_id: string; checkpoint: unknown }>({ index: env.state, query: { match_all: {} } });
+    expect(state.hits.hits.length).toBeGreaterThan(0);
     for (const h of state.hits.hits) expect(h._source!.checkpoint).toBeNull();
 
     const rerun = await once(env);
@@ -173,6 +175,26 @@ describe('eqlwatch once: seed rules on an attack scenario (real Elasticsearch)',
     const saved = await es.client.search<{ checkpoint: { window_end: string } | null }>({ index: env.state, query: { match_all: {} } });
     expect(saved.hits.hits).toHaveLength(2);
     for (const h of saved.hits.hits) expect(h._source!.checkpoint?.window_end).toEqual(expect.any(String));
+  });
+
+  it('after a crash, another worker takes the rules over once the dead worker\'s lease expires: still exactly once', async () => {
+    const env = await workerEnv(es, rules, '  leaseTtl: 2s\n');
+    const crashed = await once(env, { EQLWATCH_TEST_CRASH_AFTER_ALERTS: '1', EQLWATCH_WORKER_ID: 'worker-that-dies' });
+    expect(crashed.signal).toBe('SIGKILL');
+    const partial = await allAlerts(es.client, env.alerts);
+    expect(partial.length).toBeGreaterThan(0);
+    // The dead worker's lease still holds the rule it was running (so no other worker starts it at once).
+    await es.client.indices.refresh({ index: env.state });
+    const leases = (await es.client.search<{ lease: { owner: string; expires_at: string } | null }>({ index: env.state, query: { match_all: {} } }))
+      .hits.hits.map((h) => h._source!.lease).filter((l) => l !== null);
+    expect(leases.map((l) => l!.owner)).toEqual(['worker-that-dies']);
+    // Once it has expired (a wait, not a timing assertion), worker-b runs every rule.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(leases[0]!.expires_at) + 250 - Date.now())));
+    const later = await once(env, { EQLWATCH_WORKER_ID: 'worker-b' });
+    expect(later.code).toBe(0);
+    const after = await allAlerts(es.client, env.alerts);
+    expect(after).toHaveLength(8);
+    expect(new Set(after.map((a) => a._id))).toEqual(new Set(expectedIds.keys()));
   });
 
   it('replay of the exported events gives the same alert documents as the Elasticsearch path', async () => {

@@ -1,8 +1,8 @@
 /**
  * A sequence whose first event is read by one run and whose second event only by the next run gives exactly
- * one alert group: the pending partial sequence travels in the rule's state document. Two deterministic cases:
- * the first event already released to the matcher (old timestamp), and the first event held back by the
- * reorder slack (timestamp near the window end).
+ * one alert group: the pending partial sequence travels in the rule's state document. Deterministic cases:
+ * the first event already released to the matcher (old timestamp); the first event held back by the reorder
+ * slack (timestamp near the window end); and the inverted ingest order (second event read first, held).
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getPath } from '../../src/alerts/paths.js';
@@ -112,5 +112,23 @@ describe('a sequence split across two consecutive runs (real Elasticsearch)', ()
     const run3 = await once(env);
     expect(run3.code).toBe(0);
     await expectOneGroup(env, ['split-b1', 'split-b2']);
+  });
+
+  it('second event read first (ingested earlier) and held, first event read by the next run: one alert group', async () => {
+    // Sequence key narrowing must not filter out the young later-stage event before its first stage is seen.
+    const slackMs = 10_000;
+    const env = await workerEnv(es, { 'split.yaml': ruleYaml(indices) }, `  reorderSlack: ${slackMs / 1000}s\n`);
+    const t = Date.now();
+    await put('split-c2', event('chmod', t - 1_000, t - 500));
+    const run1 = await once(env);
+    expect(run1.code).toBe(0);
+    expect((await state(env)).pending.held.map((h) => h._id)).toEqual(['split-c2']);
+
+    // The first-stage event, stamped earlier, comes from a slower shipper: ingested only after run 1.
+    await put('split-c1', event('curl', t - 2_000, Date.now()));
+    await sleep(t - 1_000 + slackMs + 500 - Date.now());
+    const run2 = await once(env);
+    expect(run2.code).toBe(0);
+    await expectOneGroup(env, ['split-c1', 'split-c2']);
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * Sequence rules evaluate events in `@timestamp` order; an event stamped before the point the rule's matcher
+ * has already passed (more than `worker.reorderSlack` behind the window end when it was ingested, e.g. a
+ * shipper's backlog after an outage) cannot join a sequence any more. That is the documented bound of the
+ * reorder slack, but operators must be able to see it: the run reports the late events (a warning naming the
+ * rule and the count), instead of the detection silently not happening.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { esUrl, useEs } from '../helpers/es.js';
+import { ensureBuilt, logLines, runCli } from '../cli/run-cli.js';
+import { API_RULE_ID, attackScenario } from '../worker/attack-scenario.js';
+import { API_RULE_FILE, createEventIndices, indexEvents, seedRuleFor, type EventIndices } from '../worker/e2e-helpers.js';
+import { opsEnv } from './env.js';
+
+const es = useEs();
+
+describe('events too late to join a sequence are reported, not silently dropped', () => {
+  let indices: EventIndices;
+  beforeAll(async () => {
+    ensureBuilt();
+    indices = await createEventIndices(es);
+  });
+
+  it('warns with the rule and the number of late events', async () => {
+    const env = await opsEnv(es, { rules: { [API_RULE_FILE]: await seedRuleFor(API_RULE_FILE, indices) }, worker: { reorderSlack: '3s' } });
+    const once = () => runCli(['once', '--config', env.configFile], { env: { ES_URL: esUrl(), EQLWATCH_TEST_CRASH_AFTER_ALERTS: undefined } });
+    // A first run with nothing to read moves the rule's matcher up to (its window end - 3 s).
+    const first = await once();
+    expect(first.code, first.stderr).toBe(0);
+    // Then a backlog arrives: the attack's curl and its audit event, stamped 2 minutes ago, ingested now.
+    const ingested = Date.now();
+    const s = attackScenario(ingested - 120_000 - 10_000);
+    const late = ['p-a3', 'k-a1'].map((id) => {
+      const e = structuredClone(s.events.find((x) => x.id === id)!);
+      (e.source.event as Record<string, unknown>).ingested = new Date(ingested).toISOString();
+      return e;
+    });
+    await indexEvents(es.client, indices, late);
+    const second = await once();
+    expect(second.code, second.stderr).toBe(0);
+    const logs = logLines(second.stdout);
+    const progress = logs.find((l) => l['rule.id'] === API_RULE_ID && typeof l.window === 'object')!;
+    // The premise: both events were read by this run.
+    expect(progress.events).toBe(2);
+    const warning = logs.find((l) => l['rule.id'] === API_RULE_ID && l['log.level'] === 'warn' && /late|reorder/i.test(String(l.message)));
+    expect(warning, 'no warning about late events').toBeDefined();
+    expect(JSON.stringify(warning)).toMatch(/\b2\b/);
+  });
+});
