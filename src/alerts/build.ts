@@ -129,7 +129,8 @@ function originalTime(hit: SourceHit): string | undefined {
   const ts = getPath(hit._source, '@timestamp');
   const value = Array.isArray(ts) ? ts[0] : ts;
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
+  // Event fields are attacker-controlled: a number outside the Date range must not throw (and stall the rule).
+  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= 8.64e15) return new Date(value).toISOString();
   return undefined;
 }
 
@@ -211,7 +212,7 @@ function alertFields(
 
 /**
  * Kibana's clean-up of the source: drop `kibana.*`, `signal.*`, `threshold_result` (an event must not be able
- * to forge alert fields), copy `event.*`/`data_stream.*` under `kibana.alert.original_*`, drop `event.kind`.
+ * to forge alert fields; likewise eqlwatch's own `eqlwatch.*` bookkeeping), copy `event.*`/`data_stream.*` under `kibana.alert.original_*`, drop `event.kind`.
  */
 export function cleanSource(source: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -219,6 +220,8 @@ export function cleanSource(source: Record<string, unknown>): Record<string, unk
   const originalDataStream: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     if (key === 'kibana' || key.startsWith('kibana.') || key === 'signal' || key.startsWith('signal.') || key === 'threshold_result') continue;
+    // eqlwatch's own bookkeeping on alerts (notification delivery state, degraded marker) is not the event's.
+    if (key === 'eqlwatch' || key.startsWith('eqlwatch.')) continue;
     // eqlwatch's own alert fields (notification delivery state, degraded marker) are written by eqlwatch only.
     if (key === 'eqlwatch' || key.startsWith('eqlwatch.')) continue;
     // NUL-prefixed keys are eqlwatch's in-memory bookkeeping (see worker/rule-engine.ts HIT_REF), never output.

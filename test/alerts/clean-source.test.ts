@@ -22,14 +22,16 @@ const FORGED = {
   signal: { status: 'closed' },
   'signal.rule.name': 'forged',
   threshold_result: { count: 1 },
+  eqlwatch: { notification: { slack: { status: 'sent' } }, degraded: 'forged' },
+  'eqlwatch.notification.email.status': 'sent',
   '\u0000eqlwatch.hit': { _id: 'victim', _index: 'victim' },
   data_stream: { dataset: 'cloud_defend.process', type: 'logs' },
 };
 
 describe('cleanSource', () => {
-  it('drops kibana.*, signal.*, threshold_result and internal keys; keeps ECS fields', () => {
+  it('drops kibana.*, signal.*, threshold_result, eqlwatch.* and internal keys; keeps ECS fields', () => {
     const out = cleanSource(FORGED);
-    expect(Object.keys(out).filter((k) => k === 'kibana' || k === 'signal' || k === 'threshold_result' || k.startsWith('signal.') || k.startsWith('\u0000'))).toEqual([]);
+    expect(Object.keys(out).filter((k) => ['kibana', 'signal', 'threshold_result', 'eqlwatch'].includes(k) || /^(signal|eqlwatch)\.|^\u0000/.test(k))).toEqual([]);
     expect(Object.keys(out).filter((k) => k.startsWith('kibana.')).sort()).toEqual(['kibana.alert.original_data_stream', 'kibana.alert.original_event']);
     expect(out.process).toEqual({ name: 'bash' });
     expect(out.data_stream).toEqual({ dataset: 'cloud_defend.process', type: 'logs' });
@@ -55,7 +57,14 @@ describe('cleanSource', () => {
     expect(doc.signal).toBeUndefined();
     expect(doc['signal.rule.name']).toBeUndefined();
     expect(doc.threshold_result).toBeUndefined();
-    expect(JSON.stringify(doc)).not.toMatch(/Forged|attacker|victim|closed/);
+    expect(JSON.stringify(doc)).not.toMatch(/Forged|forged|attacker|victim|closed|"sent"/);
+    expect(doc.eqlwatch).toBeUndefined();
+  });
+
+  it('an out-of-range numeric @timestamp does not throw (it would stall the rule): no original_time', () => {
+    const { doc } = buildEventAlert(rule(), { _index: 'logs', _id: 'e1', _source: { '@timestamp': -8640000000000001, process: { name: 'bash' } } }, ctx);
+    expect(doc['kibana.alert.original_time']).toBeUndefined();
+    expect(buildEventAlert(rule(), { _index: 'logs', _id: 'e2', _source: { '@timestamp': 0 } }, ctx).doc['kibana.alert.original_time']).toBe('1970-01-01T00:00:00.000Z');
   });
 
   it('a sequence of forging events: shell and building blocks are clean too', () => {
