@@ -157,6 +157,24 @@ function uniqueKeyCount(stage: CompiledStage, event: EqlEvent): number {
   return seen.size;
 }
 
+/**
+ * Oldest key of an insertion-ordered Map, amortised O(1). `map.keys().next()` starts at the table's head and
+ * steps over every entry deleted since the last rehash, so evicting the oldest of a full slot costs O(cap)
+ * in V8. A live iterator kept per map resumes where it stopped; every key it has passed was evicted (the
+ * caller deletes what it returns), and re-inserted keys move to the end, so its next live key is the oldest.
+ */
+const oldestIterators = new WeakMap<Map<string, unknown>, Iterator<string>>();
+function oldestKey(map: Map<string, unknown>): string | undefined {
+  let it = oldestIterators.get(map);
+  let r = it?.next();
+  if (r === undefined || r.done) {
+    it = map.keys();
+    oldestIterators.set(map, it);
+    r = it.next();
+  }
+  return r.done ? undefined : r.value;
+}
+
 function heapPush(h: QueueEntry[], e: QueueEntry): void {
   h.push(e);
   let i = h.length - 1;
@@ -410,7 +428,7 @@ export class SequenceMatcher {
       // A newer pending sequence supersedes the older one (ES would never pick the older again).
       slot.delete(p.id);
     } else if (slot.size >= this.cap) {
-      const oldest = slot.keys().next().value as string;
+      const oldest = oldestKey(slot)!;
       slot.delete(oldest);
       this.stats.evicted++;
       if (oldest !== p.id) this.forgetKeyIfIdle(oldest);
@@ -437,7 +455,7 @@ export class SequenceMatcher {
       return;
     }
     if (h.size >= this.cap) {
-      const oldest = h.keys().next().value as string;
+      const oldest = oldestKey(h)!;
       h.delete(oldest);
       this.stats.evicted++;
     }
