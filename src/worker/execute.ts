@@ -15,7 +15,7 @@ import { readWindow, type Hit } from '../es/source.js';
 import { ConflictError, type EsStateStore, type RuleState, type StateVersion } from '../es/state-store.js';
 import type { Logger } from '../ops/logger.js';
 import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
-import type { RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
+import type { EngineHit, RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
 import { planWindows, type Window } from './windows.js';
 
 export interface ExecuteDeps {
@@ -105,9 +105,14 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
         break;
       }
       const started = now();
-      const lateBefore = engine.stats.sequence?.lateEvents ?? 0;
-      const { matches, eventsRead, totalMatches } = await readAndEvaluate(deps, p, engine, filters, w);
-      const lateEvents = (engine.stats.sequence?.lateEvents ?? 0) - lateBefore;
+      const read = await readAndEvaluate(deps, p, engine, filters, w);
+      const { eventsRead } = read;
+      // Sequence events that arrived after the matcher had passed their time: re-evaluated over Elasticsearch.
+      const lateHits = engine.takeLate();
+      const lateEvents = lateHits.length;
+      const repaired = lateEvents > 0 ? await repairLate(deps, p, filters, lateHits, w) : { matches: [], read: 0, complete: true };
+      const matches = [...read.matches, ...repaired.matches].slice(0, p.rule.maxSignals);
+      const totalMatches = read.totalMatches + repaired.matches.length;
       const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
       const { alerts } = alertsForMatches(p, matches, ctx);
       // Only max_signals matches are kept in memory; the rest are counted (Kibana's limit, logged below).
@@ -126,10 +131,11 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
       version = await store.save(ruleId, next, version);
       state = next;
       if (lateEvents > 0) {
-        // Not silent: the sequences these events belonged to can no longer be detected.
+        // Not silent: the ingest delay exceeds the reorder slack, which costs a re-read each time.
         deps.logger.warn(
-          { 'rule.id': ruleId, 'rule.name': p.rule.name, late_events: lateEvents, reorder_slack_ms: settings.reorderSlackMs },
-          `rule ${p.rule.name}: ${lateEvents} event(s) arrived too late to join sequences (stamped before the time already evaluated; raise worker.reorderSlack above the ingest delay)`,
+          { 'rule.id': ruleId, 'rule.name': p.rule.name, late_events: lateEvents, repaired_sequences: repaired.matches.length, repair_events_read: repaired.read, reorder_slack_ms: settings.reorderSlackMs },
+          `rule ${p.rule.name}: ${lateEvents} event(s) arrived later than worker.reorderSlack allows; re-evaluated them with the events around them: ${repaired.matches.length} sequence(s) found` +
+            `${repaired.complete ? '' : ' (re-read truncated: some of these events may have missed their sequences)'}; raise worker.reorderSlack above the ingest delay`,
         );
       }
       if (truncated > 0) {
@@ -320,6 +326,64 @@ export function degradedAlert(doc: Record<string, unknown>, reason: string): Rec
   }
   out.eqlwatch = { source, degraded: reason.slice(0, 1000) };
   return out;
+}
+
+/** Upper bound of events one late-event re-evaluation reads. */
+const REPAIR_MAX_EVENTS = 100_000;
+
+/**
+ * Late sequence events (stamped before the time the rule's matcher had already evaluated) get the treatment
+ * Kibana's overlapping windows give every event: the candidate events around them, by `@timestamp` within
+ * maxspan (or the rule's lookback) and ingested before this window's end, are evaluated afresh, and every
+ * sequence using a late event is kept. Sequences found before produce the same alert ids again (no duplicate).
+ */
+async function repairLate(
+  deps: ExecuteDeps,
+  p: PreparedRule,
+  filters: RuleFilters,
+  late: EngineHit[],
+  w: Window,
+): Promise<{ matches: RuleMatch[]; read: number; complete: boolean }> {
+  const span = p.compiled.maxspanMs ?? p.rule.lookbackMs;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const h of late) {
+    const ts = p.compiled.timestampOf(h._source);
+    if (ts < lo) lo = ts;
+    if (ts > hi) hi = ts;
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { matches: [], read: 0, complete: true };
+  const around: QueryDsl = {
+    range: { [p.rule.timestampField]: { gte: iso(lo - span), lte: iso(hi + span), format: 'strict_date_optional_time' } },
+  };
+  const fresh = newEngine(p, { reorderSlackMs: 0, maxPendingPerStage: deps.settings.maxPendingSequences });
+  const found: RuleMatch[] = [];
+  let read = 0;
+  let complete = true;
+  const pages = readWindow(deps.client, {
+    index: p.rule.index,
+    from: new Date(0),
+    to: new Date(w.to),
+    timestampField: p.rule.timestampField,
+    pageSize: deps.settings.pageSize,
+    ...(p.rule.timestampOverride ? { timestampOverride: p.rule.timestampOverride } : {}),
+    timestampOverrideFallbackDisabled: !p.rule.timestampOverrideFallback,
+    filter: and([filters.all, around]),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  for await (const page of pages) {
+    read += page.length;
+    const lastTs = p.compiled.timestampOf(page[page.length - 1]!._source);
+    found.push(...fresh.consume(page.map(stripSort), Number.isFinite(lastTs) ? lastTs : -Infinity));
+    if (read >= REPAIR_MAX_EVENTS) {
+      complete = false;
+      break;
+    }
+  }
+  found.push(...fresh.consume([], Infinity, true));
+  const lateIds = new Set(late.map((h) => `${h._index}\u0000${h._id}`));
+  const matches = found.filter((m) => m.kind === 'sequence' && m.hits.some((h) => lateIds.has(`${h._index}\u0000${h._id}`)));
+  return { matches, read, complete };
 }
 
 /** Join keys of every pending partial sequence. */

@@ -27,6 +27,8 @@ export interface RuleEngineState {
   matcher: SequenceState | null;
   /** Hits read but not yet released to the matcher because they are newer than the watermark. */
   held: EngineHit[];
+  /** Time the matcher has passed: an event stamped before it is late (null: nothing yet). */
+  horizon?: number | null;
 }
 
 export interface RuleEngineOptions {
@@ -38,8 +40,13 @@ export interface RuleEngineOptions {
   maxPendingPerStage: number;
 }
 
+/** At most this many late hits are kept per run for the worker to re-evaluate (see `takeLate`). */
+export const MAX_LATE_KEPT = 10_000;
+
 export interface RuleEngineStats {
   eventsRead: number;
+  /** Late hits that did not fit in the re-evaluation buffer. */
+  lateOverflow: number;
   excluded: number;
   held: number;
   sequence: SequenceStats | null;
@@ -50,6 +57,9 @@ export class RuleEngine {
   private held: EngineHit[];
   private excluded = 0;
   private eventsRead = 0;
+  private horizon: number;
+  private late: EngineHit[] = [];
+  private lateOverflow = 0;
 
   constructor(
     private readonly compiled: CompiledQuery,
@@ -68,6 +78,17 @@ export class RuleEngine {
       this.matcher = null;
     }
     this.held = state?.held ?? [];
+    this.horizon = state?.horizon ?? -Infinity;
+  }
+
+  /**
+   * Hits of a sequence rule that arrived after the matcher had passed their timestamp (so it could not use
+   * them) since the last call. The worker re-evaluates them over Elasticsearch; see execute.ts.
+   */
+  takeLate(): EngineHit[] {
+    const out = this.late;
+    this.late = [];
+    return out;
   }
 
   /**
@@ -98,7 +119,15 @@ export class RuleEngine {
     const release = all.slice(0, cut);
     this.held = all.slice(cut).filter((h) => Number.isFinite(this.compiled.timestampOf(h._source)));
     for (const h of all.slice(cut)) if (!Number.isFinite(this.compiled.timestampOf(h._source))) release.push(h);
-    for (const h of release) this.matcher.push(h._source);
+    for (const h of release) {
+      const ts = this.compiled.timestampOf(h._source);
+      if (ts < this.horizon) {
+        if (this.late.length < MAX_LATE_KEPT) this.late.push(h);
+        else this.lateOverflow++;
+      } else if (ts > this.horizon) this.horizon = ts;
+      this.matcher.push(h._source);
+    }
+    if (Number.isFinite(watermark) && watermark > this.horizon) this.horizon = watermark;
     if (final) this.matcher.flush();
     // Everything below the watermark is pushed; `advanceTo(t)` promises every event <= t, so stay 1 ms below.
     else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark - 1);
@@ -106,12 +135,18 @@ export class RuleEngine {
   }
 
   snapshot(): RuleEngineState {
-    return { version: 1, matcher: this.matcher?.snapshot() ?? null, held: this.held };
+    return {
+      version: 1,
+      matcher: this.matcher?.snapshot() ?? null,
+      held: this.held,
+      horizon: Number.isFinite(this.horizon) ? this.horizon : null,
+    };
   }
 
   get stats(): RuleEngineStats {
     return {
       eventsRead: this.eventsRead,
+      lateOverflow: this.lateOverflow,
       excluded: this.excluded,
       held: this.held.length,
       sequence: this.matcher ? { ...this.matcher.stats } : null,

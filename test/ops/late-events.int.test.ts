@@ -1,27 +1,27 @@
 /**
  * Sequence rules evaluate events in `@timestamp` order; an event stamped before the point the rule's matcher
  * has already passed (more than `worker.reorderSlack` behind the window end when it was ingested, e.g. a
- * shipper's backlog after an outage) cannot join a sequence any more. That is the documented bound of the
- * reorder slack, but operators must be able to see it: the run reports the late events (a warning naming the
- * rule and the count), instead of the detection silently not happening.
+ * shipper's backlog after an outage) cannot join the streaming matcher any more. The worker then re-evaluates
+ * such events with the events around them (as Kibana's overlapping windows would), so the sequence is still
+ * detected, exactly once, and the run reports the late events (a warning naming the rule and the count).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { esUrl, useEs } from '../helpers/es.js';
 import { ensureBuilt, logLines, runCli } from '../cli/run-cli.js';
 import { API_RULE_ID, attackScenario } from '../worker/attack-scenario.js';
-import { API_RULE_FILE, createEventIndices, indexEvents, seedRuleFor, type EventIndices } from '../worker/e2e-helpers.js';
+import { allAlerts, API_RULE_FILE, createEventIndices, expectedSequenceIds, indexEvents, seedRuleFor, type EventIndices } from '../worker/e2e-helpers.js';
 import { opsEnv } from './env.js';
 
 const es = useEs();
 
-describe('events too late to join a sequence are reported, not silently dropped', () => {
+describe('events too late for the streaming matcher are re-evaluated and reported, not silently dropped', () => {
   let indices: EventIndices;
   beforeAll(async () => {
     ensureBuilt();
     indices = await createEventIndices(es);
   });
 
-  it('warns with the rule and the number of late events', async () => {
+  it('detects the late sequence once and warns with the rule and the number of late events', async () => {
     const env = await opsEnv(es, { rules: { [API_RULE_FILE]: await seedRuleFor(API_RULE_FILE, indices) }, worker: { reorderSlack: '3s' } });
     const once = () => runCli(['once', '--config', env.configFile], { env: { ES_URL: esUrl(), EQLWATCH_TEST_CRASH_AFTER_ALERTS: undefined } });
     // A first run with nothing to read moves the rule's matcher up to (its window end - 3 s).
@@ -45,5 +45,13 @@ describe('events too late to join a sequence are reported, not silently dropped'
     const warning = logs.find((l) => l['rule.id'] === API_RULE_ID && l['log.level'] === 'warn' && /late|reorder/i.test(String(l.message)));
     expect(warning, 'no warning about late events').toBeDefined();
     expect(JSON.stringify(warning)).toMatch(/\b2\b/);
+    // The sequence made of the two late events is alerted (shell + two building blocks) ...
+    const expected = expectedSequenceIds([{ id: 'p-a3', index: indices.process }, { id: 'k-a1', index: indices.audit }], API_RULE_ID);
+    const ids = () => allAlerts(es.client, env.alerts).then((a) => a.map((x) => x._id).sort());
+    expect(await ids()).toEqual([expected.shell, ...expected.blocks].sort());
+    // ... and only once: a further run writes nothing new.
+    const third = await once();
+    expect(third.code, third.stderr).toBe(0);
+    expect(await ids()).toEqual([expected.shell, ...expected.blocks].sort());
   });
 });
