@@ -1,47 +1,17 @@
 /**
- * What the worker reads for one rule and window, reproduced from src/worker/execute.ts
- * (`pushdownFor` + the first half of `readAndEvaluate`, which are not exported) so the benchmark can
- * time the bare fetch of exactly those documents. Built only from exported pieces (`pushdownQuery`,
- * `pushdownAny`, `narrowByKeys`, `or`, `readWindow`); keep in step with execute.ts.
+ * What the worker reads for one rule and window: its own filters (`ruleFilters` from src/worker/execute.ts)
+ * and the keys pass + narrowed read of `readAndEvaluate`, so the benchmark can time the bare fetch of exactly
+ * those documents (bench/e2e.ts warns if the worker's read and this one ever differ).
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { KeyTuple } from '../../src/eql/compiled.js';
-import { narrowByKeys, or, pushdownAny, pushdownQuery, type QueryDsl } from '../../src/eql/pushdown.js';
-import { fetchFieldSchema, fetchIgnoreAbove } from '../../src/es/field-caps.js';
+import { narrowByKeys, or, type QueryDsl } from '../../src/eql/pushdown.js';
 import { readWindow, type WindowOptions } from '../../src/es/source.js';
 import type { PreparedRule } from '../../src/worker/prepared-rule.js';
 
-export interface RuleFilters {
-  all: QueryDsl;
-  narrowing: null | { first: QueryDsl; firstKeyFields: string[]; later: { filter: QueryDsl; keyFields: string[] }[]; until: QueryDsl | null };
-}
+import type { RuleFilters } from '../../src/worker/execute.js';
 
-/** The worker's pushed-down filters for a rule (field types and ignore_above from the indices). */
-export async function ruleFilters(client: Client, p: PreparedRule): Promise<RuleFilters> {
-  const [schema, ignoreAboveOf] = await Promise.all([fetchFieldSchema(client, p.rule.index), fetchIgnoreAbove(client, p.rule.index)]);
-  const plan = pushdownQuery(p.compiled.query, {
-    eventCategoryField: p.rule.eventCategoryField,
-    ignoredAware: true,
-    fieldTypes: (path) => schema.typeOf(path),
-    ignoreAboveOf,
-  });
-  const all = pushdownAny(plan);
-  const q = p.compiled.query;
-  if (q.kind !== 'sequence' || p.compiled.stages.some((s) => s.missing) || q.by.length + (q.stages[0]?.by.length ?? 0) === 0) {
-    return { all, narrowing: null };
-  }
-  const keyFields: string[][] = [];
-  for (const s of q.stages) for (let i = 0; i < Math.max(1, s.runs); i++) keyFields.push([...q.by, ...s.by].map((f) => f.path));
-  return {
-    all,
-    narrowing: {
-      first: plan.stages[0]!,
-      firstKeyFields: keyFields[0]!,
-      later: plan.stages.slice(1).map((filter, i) => ({ filter, keyFields: keyFields[i + 1]! })),
-      until: plan.until && q.until ? plan.until : null,
-    },
-  };
-}
+export { ruleFilters, type RuleFilters } from '../../src/worker/execute.js';
 
 export type WindowBase = Omit<WindowOptions, 'filter' | 'sourceFields'>;
 

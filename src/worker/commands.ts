@@ -30,10 +30,10 @@ interface Loaded {
   ruleErrors: number;
 }
 
-async function load(opts: { config?: string; rules?: string }): Promise<Loaded | number> {
-  let config: Config;
+/** The config, or exit code 2 after printing the problem (file:line:column and hint). */
+function configOrExitCode(file: string | undefined): Config | number {
   try {
-    config = loadConfig(opts.config).config;
+    return loadConfig(file).config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.format()}\n`);
@@ -41,6 +41,11 @@ async function load(opts: { config?: string; rules?: string }): Promise<Loaded |
     }
     throw err;
   }
+}
+
+async function load(opts: { config?: string; rules?: string }): Promise<Loaded | number> {
+  const config = configOrExitCode(opts.config);
+  if (typeof config === 'number') return config;
   const logger = createLogger({ level: config.logging.level });
   const rulesDir = opts.rules ?? config.rules.dir;
   let report;
@@ -264,16 +269,8 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
 }
 
 export async function setupCommand(opts: { config?: string }): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(opts.config).config;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = configOrExitCode(opts.config);
+  if (typeof config === 'number') return config;
   const client = createEsClient(config.elasticsearch);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   try {
@@ -303,16 +300,8 @@ export async function notifyTestCommand(opts: { config?: string; channel?: strin
     process.stderr.write('Usage: eqlwatch notify-test --channel <name>\n');
     return 2;
   }
-  let config: Config;
-  try {
-    config = loadConfig(opts.config).config;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = configOrExitCode(opts.config);
+  if (typeof config === 'number') return config;
   try {
     const result = await notifyTest(opts.channel, notifyConfig(config));
     process.stdout.write(`sent a test notification through "${result.channel}" (notification id ${result.notificationId})\n`);

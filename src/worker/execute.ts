@@ -95,7 +95,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
     { reorderSlackMs: settings.reorderSlackMs, maxPendingPerStage: settings.maxPendingSequences },
     engineState(state.pending),
   );
-  const filters = await pushdownFor(deps, p);
+  const filters = await ruleFilters(deps.client, p, deps.signal);
   const reports: WindowReport[] = [];
   let status: 'ok' | 'aborted' = 'ok';
   try {
@@ -173,7 +173,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
   return { status, windows: reports, gap: plan.gap, lagMs: Math.max(0, now() - end) };
 }
 
-interface RuleFilters {
+export interface RuleFilters {
   /** Everything the rule could use, in one query. */
   all: QueryDsl;
   /** Sequences whose later stages can be narrowed by the join keys of the first stage. */
@@ -186,10 +186,10 @@ interface RuleFilters {
 }
 
 /** Field types and ignore_above limits are re-read every run: mappings change as indices roll over. */
-async function pushdownFor(deps: ExecuteDeps, p: PreparedRule): Promise<RuleFilters> {
+export async function ruleFilters(client: Client, p: PreparedRule, signal?: AbortSignal): Promise<RuleFilters> {
   const [schema, ignoreAboveOf] = await Promise.all([
-    fetchFieldSchema(deps.client, p.rule.index, deps.signal),
-    fetchIgnoreAbove(deps.client, p.rule.index, deps.signal),
+    fetchFieldSchema(client, p.rule.index, signal),
+    fetchIgnoreAbove(client, p.rule.index, signal),
   ]);
   const plan = pushdownQuery(p.compiled.query, {
     eventCategoryField: p.rule.eventCategoryField,
