@@ -148,15 +148,6 @@ function uniqueKeys(stage: CompiledStage, event: EqlEvent): { tuple: KeyTuple; i
   return out;
 }
 
-/** How many entries `uniqueKeys(stage, event)` would return. */
-function uniqueKeyCount(stage: CompiledStage, event: EqlEvent): number {
-  const tuples = stage.keys(event);
-  if (tuples.length <= 1) return tuples.length;
-  const seen = new Set<string>();
-  for (const t of tuples) seen.add(tupleId(t));
-  return seen.size;
-}
-
 /**
  * Oldest key of an insertion-ordered Map, amortised O(1). `map.keys().next()` starts at the table's head and
  * steps over every entry deleted since the last rehash, so evicting the oldest of a full slot costs O(cap)
@@ -218,6 +209,8 @@ export class SequenceMatcher {
   private readonly nextPos: number[];
   private readonly missingKind: (MissingKind | null)[];
   private readonly missingIdx: number[];
+  /** Per stage: did the event being pushed satisfy its predicate (reused, so push allocates nothing). */
+  private readonly matched: Uint8Array;
   private readonly hasMissing: boolean;
   private readonly hasLeading: boolean;
   private readonly hasTrailing: boolean;
@@ -279,6 +272,7 @@ export class SequenceMatcher {
     this.missingIdx = [];
     for (let i = 0; i < n; i++) if (this.missingKind[i] !== null) this.missingIdx.push(i);
     this.hasMissing = this.missingIdx.length > 0;
+    this.matched = new Uint8Array(n);
     this.hasLeading = this.missingKind.includes('leading');
     this.hasTrailing = this.missingKind.includes('trailing');
     this.slots = this.stages.map(() => new Map<string, PendingSeq>());
@@ -300,6 +294,27 @@ export class SequenceMatcher {
   /** Consume one event. Events must come in ordinal order; out-of-order ones are counted and ignored. */
   push(event: EqlEvent): void {
     if (this.done) return;
+    // Stage tests first: an event that no stage, missing stage or until uses cannot change any state, so
+    // its timestamp (the costliest part of most events) is not even parsed, unless time must advance for
+    // undecided trailing missing-event checks. Such events count as seen, whatever their timestamp.
+    // A hit of a later stage with nothing pending at the stage before it is ignored the same way (pruning
+    // only removes pending sequences, so "nothing pending" cannot change before the hit would be used).
+    const matched = this.matched;
+    let used = false;
+    for (let i = 0; i < this.stages.length; i++) {
+      let hit = (this.stages[i] as CompiledStage).predicate(event);
+      if (hit && !this.missingKind[i] && i !== this.firstPos && (this.slots[this.prevPos[i] as number] as Map<string, PendingSeq>).size === 0) {
+        this.stats.ignoredHits++;
+        hit = false;
+      }
+      matched[i] = hit ? 1 : 0;
+      if (hit) used = true;
+    }
+    const untilHit = this.until !== null && this.until.predicate(event);
+    if (!used && !untilHit && this.undecided === 0) {
+      this.stats.eventsSeen++;
+      return;
+    }
     const ts = this.compiled.timestampOf(event);
     if (typeof ts !== 'number' || !Number.isFinite(ts)) {
       this.stats.ignoredNoTimestamp++;
@@ -326,11 +341,10 @@ export class SequenceMatcher {
     for (let i = this.positives.length - 1; i >= 0; i--) {
       const s = this.positives[i] as number;
       const stage = this.stages[s] as CompiledStage;
-      if (!stage.predicate(event)) continue;
+      if (matched[s] === 0) continue;
       if (s !== this.firstPos && (this.slots[this.prevPos[s] as number] as Map<string, PendingSeq>).size === 0) {
-        // Nothing is pending at the previous stage (the usual case): each key would be an ignored
-        // hit, so count them without building key ids or looking them up.
-        this.stats.ignoredHits += uniqueKeyCount(stage, event);
+        // Everything pending at the previous stage was just pruned: an ignored hit.
+        this.stats.ignoredHits++;
         continue;
       }
       hit ??= { seq, ts, tb, event };
@@ -339,14 +353,14 @@ export class SequenceMatcher {
     }
     for (const m of this.missingIdx) {
       const stage = this.stages[m] as CompiledStage;
-      if (!stage.predicate(event)) continue;
+      if (matched[m] === 0) continue;
       const trailing = this.missingKind[m] === 'trailing';
       for (const k of uniqueKeys(stage, event)) {
         if (trailing) this.trailingHit(k.id, ts);
         else this.recordMissing(m, k.id, ts);
       }
     }
-    if (this.until !== null && this.until.predicate(event)) {
+    if (this.until !== null && untilHit) {
       // ES only records until markers for keys with in-flight sequences (KeyToSequences.until).
       for (const k of uniqueKeys(this.until, event)) if (this.hasPending(k.id)) this.untilMarks.set(k.id, seq);
     }
