@@ -95,10 +95,10 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
     { reorderSlackMs: settings.reorderSlackMs, maxPendingPerStage: settings.maxPendingSequences },
     engineState(state.pending),
   );
-  const filters = await ruleFilters(deps.client, p, deps.signal);
   const reports: WindowReport[] = [];
   let status: 'ok' | 'aborted' = 'ok';
   try {
+    const filters = await ruleFilters(deps.client, p, deps.signal);
     for (const w of plan.windows) {
       if (deps.signal?.aborted) {
         status = 'aborted';
