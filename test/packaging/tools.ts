@@ -11,12 +11,16 @@ export function run(cmd: string, args: string[], timeoutMs = 120_000, env: NodeJ
   return spawnSync(cmd, args, { cwd: repoRoot, encoding: 'utf8', timeout: timeoutMs, env, maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** `docker compose` (the v2 plugin), or null with the reason. */
-export function dockerCompose(): { ok: true } | { ok: false; reason: string } {
-  const r = run('docker', ['compose', 'version'], 20_000);
-  if (r.error) return { ok: false, reason: 'no docker CLI on PATH' };
-  if (r.status !== 0) return { ok: false, reason: `the docker CLI has no compose plugin (${(r.stderr || r.stdout).trim().split('\n')[0]})` };
-  return { ok: true };
+/**
+ * A Compose CLI: `docker compose` (the v2 plugin) where it exists, else Debian's `docker-compose` (v1.29, which
+ * .ci/run installs: same file format for everything this stack uses), or the reason there is none.
+ */
+export function dockerCompose(): { ok: true; cmd: string; args: string[] } | { ok: false; reason: string } {
+  const v2 = run('docker', ['compose', 'version'], 20_000);
+  if (!v2.error && v2.status === 0) return { ok: true, cmd: 'docker', args: ['compose'] };
+  const v1 = run('docker-compose', ['version'], 20_000);
+  if (!v1.error && v1.status === 0) return { ok: true, cmd: 'docker-compose', args: [] };
+  return { ok: false, reason: `neither the docker compose plugin nor docker-compose is installed (${v2.error ? 'no docker CLI' : (v2.stderr || v2.stdout).trim().split('\n')[0]})` };
 }
 
 /** A reachable Docker engine (not just the CLI). */
