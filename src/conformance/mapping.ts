@@ -8,7 +8,7 @@
  *   as a stand-in value). Elasticsearch resolves both at search time through the index; the local
  *   engine evaluates documents, so the loader writes them into the documents instead.
  */
-import type { EqlEvent, FieldSchema, FieldType } from '../eql/compiled.js';
+import { FIELD_TYPES as ALL_FIELD_TYPES, type EqlEvent, type FieldSchema, type FieldType } from '../eql/compiled.js';
 import { parseLenientJson, type LenientJson } from './json-lenient.js';
 
 export interface MappedField {
@@ -39,30 +39,7 @@ export class MappingFormatError extends Error {
 /** The placeholder `DataLoader` replaces with a random one of keyword/wildcard. */
 const RANDOM_KEYWORD_PLACEHOLDER = '[runtime_random_keyword_type]';
 
-const FIELD_TYPES: ReadonlySet<string> = new Set<FieldType>([
-  'keyword',
-  'constant_keyword',
-  'wildcard',
-  'text',
-  'match_only_text',
-  'long',
-  'integer',
-  'short',
-  'byte',
-  'unsigned_long',
-  'double',
-  'float',
-  'half_float',
-  'scaled_float',
-  'date',
-  'date_nanos',
-  'boolean',
-  'ip',
-  'version',
-  'object',
-  'flattened',
-  'nested',
-]);
+const FIELD_TYPES: ReadonlySet<string> = new Set<string>(ALL_FIELD_TYPES);
 
 /**
  * Parse a mapping file: lines starting with `#` are dropped and the random keyword-type placeholder

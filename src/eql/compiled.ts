@@ -8,30 +8,33 @@ import type { Pipe, Query } from './ast.js';
 export type EqlEvent = Record<string, unknown>;
 
 /** Elasticsearch field types the evaluator cares about (from a mapping, when one is known). */
-export type FieldType =
-  | 'keyword'
-  | 'constant_keyword'
-  | 'wildcard'
-  | 'text'
-  | 'match_only_text'
-  | 'long'
-  | 'integer'
-  | 'short'
-  | 'byte'
-  | 'unsigned_long'
-  | 'double'
-  | 'float'
-  | 'half_float'
-  | 'scaled_float'
-  | 'date'
-  | 'date_nanos'
-  | 'boolean'
-  | 'ip'
-  | 'version'
-  | 'object'
-  | 'flattened'
-  | 'nested'
-  | 'unknown';
+export const FIELD_TYPES = [
+  'keyword',
+  'constant_keyword',
+  'wildcard',
+  'text',
+  'match_only_text',
+  'long',
+  'integer',
+  'short',
+  'byte',
+  'unsigned_long',
+  'double',
+  'float',
+  'half_float',
+  'scaled_float',
+  'date',
+  'date_nanos',
+  'boolean',
+  'ip',
+  'version',
+  'object',
+  'flattened',
+  'nested',
+] as const;
+
+/** A mapped type, or `unknown` (unmapped, or conflicting across indices). */
+export type FieldType = (typeof FIELD_TYPES)[number] | 'unknown';
 
 /**
  * What is known of the indices' mappings. Optional: without it values keep their JSON types.

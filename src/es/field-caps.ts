@@ -5,32 +5,9 @@
  * valid on every index.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { FieldSchema, FieldType } from '../eql/compiled.js';
+import { FIELD_TYPES as ALL_FIELD_TYPES, type FieldSchema, type FieldType } from '../eql/compiled.js';
 
-const KNOWN: ReadonlySet<string> = new Set<FieldType>([
-  'keyword',
-  'constant_keyword',
-  'wildcard',
-  'text',
-  'match_only_text',
-  'long',
-  'integer',
-  'short',
-  'byte',
-  'unsigned_long',
-  'double',
-  'float',
-  'half_float',
-  'scaled_float',
-  'date',
-  'date_nanos',
-  'boolean',
-  'ip',
-  'version',
-  'object',
-  'flattened',
-  'nested',
-]);
+const KNOWN: ReadonlySet<string> = new Set<string>(ALL_FIELD_TYPES);
 
 const KEYWORD_LIKE: ReadonlySet<string> = new Set(['keyword', 'constant_keyword', 'wildcard']);
 
