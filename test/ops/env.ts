@@ -3,24 +3,14 @@
  * seconds, and a temp config with unique alerts/state/outbox names, the ops server on a free port, and
  * short windows and leases. Builds on test/worker/e2e-helpers.ts (indices, seed rules, expected ids).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { EsTestContext } from '../helpers/es.js';
 import { API_RULE_ID, attackScenario, EXEC_RULE_ID, type ScenarioEvent } from '../worker/attack-scenario.js';
 import {
-  API_RULE_FILE, EXEC_RULE_FILE, expectedSequenceIds, expectedSingleId, seedRuleFor, type EventIndices,
+  API_RULE_FILE, EXEC_RULE_FILE, expectedSequenceIds, expectedSingleId, seedRuleFor, testEnv, type EventIndices, type WorkerEnv,
 } from '../worker/e2e-helpers.js';
 import type { LogRecord } from './worker-process.js';
 
-export interface OpsEnv {
-  dir: string;
-  rulesDir: string;
-  configFile: string;
-  alerts: string;
-  state: string;
-  outbox: string;
-}
+export type OpsEnv = WorkerEnv;
 
 /** Both seed rules, on this test's indices, every `interval` instead of 5m (queries untouched). */
 export async function fastSeedRules(indices: EventIndices, interval = '2s'): Promise<Record<string, string>> {
@@ -44,43 +34,16 @@ export interface OpsEnvOptions {
   shareWith?: OpsEnv;
 }
 
-export async function opsEnv(es: EsTestContext, o: OpsEnvOptions): Promise<OpsEnv> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-ops-'));
-  es.onCleanup(() => rm(dir, { recursive: true, force: true }));
-  const rulesDir = path.join(dir, 'rules');
-  await mkdir(rulesDir);
-  for (const [name, text] of Object.entries(o.rules)) await writeFile(path.join(rulesDir, name), text);
-  const env: OpsEnv = {
-    dir,
-    rulesDir,
-    configFile: path.join(dir, 'eqlwatch.yml'),
-    alerts: o.shareWith?.alerts ?? es.name('alerts'),
-    state: o.shareWith?.state ?? es.name('state'),
-    outbox: o.shareWith?.outbox ?? es.name('outbox'),
-  };
+export function opsEnv(es: EsTestContext, o: OpsEnvOptions): Promise<OpsEnv> {
   const worker = { maxWindow: '30s', reorderSlack: '5s', leaseTtl: '5s', ...o.worker };
-  await writeFile(
-    env.configFile,
-    `# written by the operations tests
-rules:
-  dir: ${rulesDir}
-alerts:
-  index: ${env.alerts}
-state:
-  index: ${env.state}
-notify:
-  outbox:
-    index: ${env.outbox}
-${o.notifyChannels ?? ''}
-http:
-  enabled: true
-  host: 127.0.0.1
-  port: 0
-worker:
-${Object.entries(worker).map(([k, v]) => `  ${k}: ${typeof v === 'number' ? v : JSON.stringify(v)}`).join('\n')}
-`,
-  );
-  return env;
+  return testEnv(es, {
+    rules: o.rules,
+    writer: 'operations tests',
+    http: true,
+    ...(o.notifyChannels !== undefined ? { notifyYaml: o.notifyChannels } : {}),
+    ...(o.shareWith ? { shareWith: o.shareWith } : {}),
+    workerYaml: `${Object.entries(worker).map(([k, v]) => `  ${k}: ${typeof v === 'number' ? v : JSON.stringify(v)}`).join('\n')}\n`,
+  });
 }
 
 /** The scenario's expected alert ids (by id → description), for events indexed under `indices`. */

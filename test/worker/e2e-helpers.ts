@@ -45,20 +45,41 @@ export interface WorkerEnv {
   outbox: string;
 }
 
+export interface TestEnvOptions {
+  rules: Record<string, string>;
+  /** Names the config's writer in its first line. */
+  writer: string;
+  /** Lines of the `worker:` section, verbatim (each indented by two spaces). */
+  workerYaml: string;
+  /** YAML inserted verbatim inside the `notify:` section, indented by two spaces (channels, routes). */
+  notifyYaml?: string;
+  /** Serve /healthz and /metrics on a free port (else the ops server is off). */
+  http: boolean;
+  /** Share alerts/state/outbox with another environment (several workers on one cluster). */
+  shareWith?: WorkerEnv;
+}
+
 /**
- * A temp dir with `rules/` and `eqlwatch.yml`. `rules` maps a file name to its text; `indexFor` rewrites each
- * seed rule's `index = [...]` so `logs-cloud_defend.process*` reads only this test's indices.
+ * A temp dir with `rules/` and `eqlwatch.yml` (unique alerts alias, state and outbox indices unless shared).
+ * `rules` maps a file name to its text.
  */
-export async function workerEnv(es: EsTestContext, rules: Record<string, string>, extra = ''): Promise<WorkerEnv> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-worker-'));
+export async function testEnv(es: EsTestContext, o: TestEnvOptions): Promise<WorkerEnv> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-test-'));
   es.onCleanup(() => rm(dir, { recursive: true, force: true }));
   const rulesDir = path.join(dir, 'rules');
   await mkdir(rulesDir);
-  for (const [name, text] of Object.entries(rules)) await writeFile(path.join(rulesDir, name), text);
-  const env = { dir, rulesDir, configFile: path.join(dir, 'eqlwatch.yml'), alerts: es.name('alerts'), state: es.name('state'), outbox: es.name('outbox') };
+  for (const [name, text] of Object.entries(o.rules)) await writeFile(path.join(rulesDir, name), text);
+  const env: WorkerEnv = {
+    dir,
+    rulesDir,
+    configFile: path.join(dir, 'eqlwatch.yml'),
+    alerts: o.shareWith?.alerts ?? es.name('alerts'),
+    state: o.shareWith?.state ?? es.name('state'),
+    outbox: o.shareWith?.outbox ?? es.name('outbox'),
+  };
   await writeFile(
     env.configFile,
-    `# written by the worker e2e tests
+    `# written by the ${o.writer}
 rules:
   dir: ${rulesDir}
 alerts:
@@ -68,13 +89,18 @@ state:
 notify:
   outbox:
     index: ${env.outbox}
+${o.notifyYaml ?? ''}
 http:
-  enabled: false
+${o.http ? '  enabled: true\n  host: 127.0.0.1\n  port: 0' : '  enabled: false'}
 worker:
-  id: e2e-worker
-${extra}`,
+${o.workerYaml}`,
   );
   return env;
+}
+
+/** The end-to-end tests' environment: ops server off, a fixed worker id, `extra` lines for `worker:`. */
+export function workerEnv(es: EsTestContext, rules: Record<string, string>, extra = ''): Promise<WorkerEnv> {
+  return testEnv(es, { rules, writer: 'worker e2e tests', http: false, workerYaml: `  id: e2e-worker\n${extra}` });
 }
 
 /** A seed rule from queries/ with its index patterns narrowed to this test's indices; query and ids unchanged. */
