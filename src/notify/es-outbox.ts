@@ -6,7 +6,7 @@
  * hit is re-checked against the real-time GET before anything is sent.
  */
 import { type Client, errors } from '@elastic/elasticsearch';
-import { type EnqueueResult, type NewOutboxItem, type Outbox, type OutboxItem, foldSuppressed, newItem } from './outbox.js';
+import { type EnqueueResult, type NewOutboxItem, type Outbox, type OutboxItem, applyFailed, applySent, foldSuppressed, newItem } from './outbox.js';
 
 type Stored = Omit<OutboxItem, 'id'>;
 
@@ -128,26 +128,11 @@ export class EsOutbox implements Outbox {
   }
 
   async markSent(id: string, now = Date.now()): Promise<void> {
-    await this.update(id, (i) => {
-      i.status = 'sent';
-      i.attempts += 1;
-      i.sentAt = now;
-      i.updatedAt = now;
-      delete i.leaseUntil;
-      return true;
-    });
+    await this.update(id, (i) => applySent(i, now));
   }
 
   async markFailed(id: string, error: string, nextAttemptAt: number | null, now = Date.now()): Promise<void> {
-    await this.update(id, (i) => {
-      i.attempts += 1;
-      i.lastError = error;
-      i.updatedAt = now;
-      delete i.leaseUntil;
-      if (nextAttemptAt === null) i.status = 'dead';
-      else i.nextAttemptAt = nextAttemptAt;
-      return true;
-    });
+    await this.update(id, (i) => applyFailed(i, error, nextAttemptAt, now));
   }
 
   async recordSuppressed(id: string, alertIds: string[], now = Date.now()): Promise<void> {

@@ -105,6 +105,27 @@ export function foldSuppressed(item: OutboxItem, alertIds: readonly string[], no
   return true;
 }
 
+/** Apply `markSent` to an item (shared by the in-memory and Elasticsearch outboxes). */
+export function applySent(item: OutboxItem, now: number): true {
+  item.status = 'sent';
+  item.attempts += 1;
+  item.sentAt = now;
+  item.updatedAt = now;
+  delete item.leaseUntil;
+  return true;
+}
+
+/** Apply `markFailed` to an item: `nextAttemptAt` null means no more attempts (dead). */
+export function applyFailed(item: OutboxItem, error: string, nextAttemptAt: number | null, now: number): true {
+  item.attempts += 1;
+  item.lastError = error;
+  item.updatedAt = now;
+  delete item.leaseUntil;
+  if (nextAttemptAt === null) item.status = 'dead';
+  else item.nextAttemptAt = nextAttemptAt;
+  return true;
+}
+
 /** In-memory outbox for unit tests and `replay` runs. Items are copied in and out (no aliasing). */
 export class MemoryOutbox implements Outbox {
   private readonly items = new Map<string, OutboxItem>();
@@ -138,22 +159,11 @@ export class MemoryOutbox implements Outbox {
   }
 
   async markSent(id: string, now = Date.now()): Promise<void> {
-    const i = this.must(id);
-    i.status = 'sent';
-    i.attempts += 1;
-    i.sentAt = now;
-    i.updatedAt = now;
-    delete i.leaseUntil;
+    applySent(this.must(id), now);
   }
 
   async markFailed(id: string, error: string, nextAttemptAt: number | null, now = Date.now()): Promise<void> {
-    const i = this.must(id);
-    i.attempts += 1;
-    i.lastError = error;
-    i.updatedAt = now;
-    delete i.leaseUntil;
-    if (nextAttemptAt === null) i.status = 'dead';
-    else i.nextAttemptAt = nextAttemptAt;
+    applyFailed(this.must(id), error, nextAttemptAt, now);
   }
 
   async recordSuppressed(id: string, alertIds: string[], now = Date.now()): Promise<void> {
