@@ -28,7 +28,7 @@ import { getString, type AlertDoc } from '../src/notify/types.js';
 import { DEMO_ALERTS_INDEX, DEMO_OUTBOX_INDEX, DEMO_STATE_INDEX, demoConfig } from './demo/config.js';
 import { startMailCatcher, type MailCatcher } from './demo/mail-catcher.js';
 import { prerequisiteProblem } from './demo/prereqs.js';
-import { handOverToTests, otherLiveUsers, registerUser, unregisterUser } from './demo/node-users.js';
+import { handOverToTests, otherLiveUsers, registerUser, unregisterUser } from './local-es-users.js';
 import { alertRow, formatTable, terminalSafe } from './demo/table.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

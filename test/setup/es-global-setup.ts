@@ -11,11 +11,10 @@
  * Only the integration project has this setup, so `npx vitest run test/eql/...` never starts Elasticsearch.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { handOverToTests, lastTestUserOut, registerUser, unregisterUser } from '../../scripts/local-es-users.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,12 +26,6 @@ declare module 'vitest' {
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const script = path.join(repoRoot, 'scripts/local-es.sh');
-const cache = process.env.EQLWATCH_CACHE ?? path.join(homedir(), '.cache/eqlwatch');
-const stateDir = process.env.EQLWATCH_ES_STATE_DIR ?? path.join(cache, 'run');
-/** One file per test run using the node: its pid. */
-const usersDir = path.join(stateDir, 'users');
-/** Present when a test run (not a person) started the node, so the last run out may stop it. */
-const startedByTests = path.join(stateDir, 'started-by-tests');
 
 function runScript(command: 'start' | 'stop' | 'url'): { ok: boolean; out: string } {
   const res = spawnSync('bash', [script, command], {
@@ -45,22 +38,6 @@ function runScript(command: 'start' | 'stop' | 'url'): { ok: boolean; out: strin
   return { ok: res.status === 0, out: (res.stdout ?? '').trim() };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function otherLiveUsers(): number {
-  if (!existsSync(usersDir)) return 0;
-  return readdirSync(usersDir)
-    .map(Number)
-    .filter((pid) => Number.isInteger(pid) && pid !== process.pid && alive(pid)).length;
-}
-
 export default function setup(project: TestProject): () => void {
   const external = process.env.ES_URL;
   if (external !== undefined && external !== '') {
@@ -69,30 +46,25 @@ export default function setup(project: TestProject): () => void {
     return () => {};
   }
 
-  mkdirSync(usersDir, { recursive: true });
-  const me = path.join(usersDir, String(process.pid));
-  writeFileSync(me, '');
+  registerUser();
 
   const running = runScript('url');
   let url = running.ok ? running.out : '';
   if (!running.ok) {
     const started = runScript('start');
     if (!started.ok || !/^https?:\/\//.test(started.out.split('\n').pop() ?? '')) {
-      rmSync(me, { force: true });
+      unregisterUser();
       throw new Error('could not start the local Elasticsearch node (scripts/local-es.sh start); see the output above');
     }
     url = started.out.split('\n').pop()!;
-    writeFileSync(startedByTests, String(process.pid));
+    handOverToTests();
   }
   process.env.ES_URL = url;
   project.provide('esUrl', url);
   project.provide('esLocal', true);
 
   return () => {
-    rmSync(me, { force: true });
-    if (existsSync(startedByTests) && otherLiveUsers() === 0) {
-      rmSync(startedByTests, { force: true });
-      runScript('stop');
-    }
+    unregisterUser();
+    if (lastTestUserOut()) runScript('stop');
   };
 }
