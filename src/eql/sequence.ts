@@ -291,6 +291,13 @@ export class SequenceMatcher {
     return n;
   }
 
+  /** Join keys of every pending partial sequence (for narrowing what later stages need to read). */
+  pendingKeys(): KeyTuple[] {
+    const out: KeyTuple[] = [];
+    for (const slot of this.slots) for (const p of slot.values()) out.push(p.key);
+    return out;
+  }
+
   /** Consume one event. Events must come in ordinal order; out-of-order ones are counted and ignored. */
   push(event: EqlEvent): void {
     if (this.done) return;

@@ -11,7 +11,7 @@ import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
 import { EsStateStore } from '../es/state-store.js';
 import { setupKibana } from '../kibana/setup.js';
-import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, newMetrics, type DeliveryMetrics, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
+import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
 import type { NotifyConfig } from '../config/notify.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
@@ -83,7 +83,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const nc = notifyConfig(config);
   const notifier = new Notifier(nc, outbox);
   const channels = buildChannels(nc);
-  const delivery: DeliveryMetrics = newMetrics();
+  const notifications = metrics.counter('eqlwatch_notifications_total', 'Notification deliveries by outcome');
   const runs = metrics.counter('eqlwatch_rule_runs_total', 'Rule executions by outcome');
   const events = metrics.counter('eqlwatch_events_read_total', 'Events read from Elasticsearch');
   const alerts = metrics.counter('eqlwatch_alerts_written_total', 'Alert documents created');
@@ -147,17 +147,17 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     try {
       const round = await deliverDue(outbox, channels, Date.now(), {
         ...deliverOptions(nc),
-        metrics: delivery,
         logger,
         onOutcome: (item, outcome) => recordDelivery(client, config.alerts.index, item, outcome),
       });
+      for (const [outcome, n] of Object.entries(round)) if (n > 0) notifications({ outcome }, n);
       if (round.sent + round.failed + round.dead > 0) logger.info({ ...round }, `notifications: ${round.sent} sent, ${round.failed} failed (will retry), ${round.dead} gave up`);
     } catch (err) {
       errors({ kind: 'notify' });
       logger.error({ 'error.message': (err as Error).message }, `notification delivery failed: ${(err as Error).message}`);
     }
   };
-  return { deps, execute, deliver, delivery, channels };
+  return { deps, execute, deliver };
 }
 
 /**
@@ -238,13 +238,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
     ? await startOpsServer({
         host: config.http.host,
         port: config.http.port,
-        metrics: {
-          render: () => {
-            const gauge = metrics.gauge('eqlwatch_notifications_total', 'Notification deliveries by outcome');
-            for (const [k, v] of Object.entries(services.delivery)) gauge({ outcome: k }, v);
-            return metrics.render();
-          },
-        } as Metrics,
+        metrics,
         health: () => ({ healthy: Date.now() - lastTick < 60_000, rules: l.rules.length, running: scheduler.active, workerId: services.deps.workerId }),
       })
     : null;

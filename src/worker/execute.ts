@@ -245,9 +245,7 @@ async function readAndEvaluate(
     const addKeys = (tuples: readonly KeyTuple[]) => {
       for (const t of tuples) keys.set(JSON.stringify(t), t);
     };
-    const snapshot = engine.snapshot();
-    for (const t of pendingKeys(snapshot)) addKeys([t]);
-    for (const h of snapshot.held) if (firstStage.predicate(h._source)) addKeys(firstStage.keys(h._source));
+    addKeys(engine.pendingJoinKeys());
     let tooMany = false;
     for await (const page of readWindow(deps.client, { ...base, filter: n.first, sourceFields: [...n.firstKeyFields, p.rule.eventCategoryField] })) {
       for (const h of page) addKeys(firstStage.keys(h._source));
@@ -384,13 +382,6 @@ async function repairLate(
   const lateIds = new Set(late.map((h) => `${h._index}\u0000${h._id}`));
   const matches = found.filter((m) => m.kind === 'sequence' && m.hits.some((h) => lateIds.has(`${h._index}\u0000${h._id}`)));
   return { matches, read, complete };
-}
-
-/** Join keys of every pending partial sequence. */
-function pendingKeys(state: RuleEngineState): KeyTuple[] {
-  const out: KeyTuple[] = [];
-  for (const stage of state.matcher?.slots ?? []) for (const [, key] of stage) out.push(key);
-  return out;
 }
 
 function stripSort(h: Hit): { _index: string; _id: string; _source: Record<string, unknown> } {

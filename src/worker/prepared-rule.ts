@@ -6,7 +6,7 @@ import { buildEventAlert, buildSequenceAlerts, type AlertContext, type BuiltAler
 import { compileExpression, compileQuery } from '../eql/compile.js';
 import type { CompiledQuery, EqlEvent } from '../eql/compiled.js';
 import type { Rule } from '../rules/schema.js';
-import { publicSource, RuleEngine, type RuleEngineOptions, type RuleEngineState, type RuleMatch } from './rule-engine.js';
+import { RuleEngine, type RuleEngineOptions, type RuleEngineState, type RuleMatch } from './rule-engine.js';
 
 export interface PreparedRule {
   rule: Rule;
@@ -42,8 +42,8 @@ export function alertsForMatches(p: PreparedRule, matches: RuleMatch[], ctx: Ale
   const kept = matches.slice(0, p.rule.maxSignals);
   const alerts = kept.flatMap((m) =>
     m.kind === 'event'
-      ? [buildEventAlert(p.rule, { ...m.hit, _source: publicSource(m.hit._source) }, ctx)]
-      : buildSequenceAlerts(p.rule, m.hits.map((h) => ({ ...h, _source: publicSource(h._source) })), ctx),
+      ? [buildEventAlert(p.rule, m.hit, ctx)]
+      : buildSequenceAlerts(p.rule, m.hits, ctx),
   );
   return { alerts, truncated: matches.length - kept.length };
 }

@@ -3,7 +3,7 @@
  * `replay`, so both produce the same matches. Pure (no I/O); its state is a plain JSON object the worker
  * stores with the rule's checkpoint, so sequences that straddle two runs (or a restart) are still found once.
  */
-import type { CompiledQuery, EqlEvent } from '../eql/compiled.js';
+import type { CompiledQuery, EqlEvent, KeyTuple } from '../eql/compiled.js';
 import { SequenceMatcher, type SequenceState, type SequenceStats } from '../eql/sequence.js';
 import { compareOrdinal } from '../eql/ordering.js';
 
@@ -18,7 +18,7 @@ export type RuleMatch = { kind: 'event'; hit: EngineHit } | { kind: 'sequence'; 
 /**
  * Key under which a hit's identity travels inside its `_source` through the sequence matcher (and its
  * serialised state). The NUL prefix keeps it out of reach of any EQL field path; it is always overwritten,
- * so an event cannot forge it, and it is removed before alerts are built.
+ * so an event cannot forge it, and alerts never carry it (alerts/build.ts `cleanSource` drops NUL-prefixed keys).
  */
 export const HIT_REF = '\u0000eqlwatch.hit';
 
@@ -105,25 +105,26 @@ export class RuleEngine {
     }
     if (this.matcher === null) {
       const predicate = this.compiled.predicate!;
-      return this.sorted(kept)
-        .filter((h) => predicate(h._source))
-        .map((hit) => ({ kind: 'event', hit }));
+      return this.sorted(kept.filter((h) => predicate(h._source))).map(({ h }) => ({ kind: 'event', hit: h }));
     }
-    const all = this.sorted([...this.held, ...kept]);
     const watermark = final ? Infinity : windowEnd - this.options.reorderSlackMs;
-    let cut = all.length;
+    const release: Row[] = [];
+    const held: EngineHit[] = [];
     // Half-open like the windows: an event stamped exactly at the watermark may still arrive with the next
-    // window (e.g. reorderSlack 0 and @timestamp == window end), so it is held, not released.
-    while (cut > 0 && !(this.compiled.timestampOf(all[cut - 1]!._source) < watermark)) cut--;
-    // Events with no usable timestamp can never be ordered: give them to the matcher, which counts them.
-    const release = all.slice(0, cut);
-    this.held = all.slice(cut).filter((h) => Number.isFinite(this.compiled.timestampOf(h._source)));
-    for (const h of all.slice(cut)) if (!Number.isFinite(this.compiled.timestampOf(h._source))) release.push(h);
-    for (const h of release) {
-      const ts = this.compiled.timestampOf(h._source);
+    // window (e.g. reorderSlack 0 and @timestamp == window end), so it is held, not released. Events with no
+    // usable timestamp can never be ordered: they go to the matcher, which counts them.
+    for (const row of this.sorted([...this.held, ...kept])) {
+      if (Number.isFinite(row.ts) && row.ts >= watermark) held.push(row.h);
+      else release.push(row);
+    }
+    this.held = held;
+    for (const { h, ts } of release) {
       if (ts < this.horizon) {
-        if (this.late.length < MAX_LATE_KEPT) this.late.push(h);
-        else this.lateOverflow++;
+        // Too late for the matcher; kept for re-evaluation if a stage (or until) could use it at all.
+        if (this.usable(h._source)) {
+          if (this.late.length < MAX_LATE_KEPT) this.late.push(h);
+          else this.lateOverflow++;
+        }
       } else if (ts > this.horizon) this.horizon = ts;
       this.matcher.push(h._source);
     }
@@ -132,6 +133,18 @@ export class RuleEngine {
     // Everything below the watermark is pushed; `advanceTo(t)` promises every event <= t, so stay 1 ms below.
     else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark - 1);
     return this.matcher.drain().map((m) => ({ kind: 'sequence', hits: m.events.map(toHit) }));
+  }
+
+  /**
+   * Join keys a sequence could still continue with: those of pending partial sequences and of held events
+   * that can start one (what later stages may be narrowed to).
+   */
+  pendingJoinKeys(): KeyTuple[] {
+    if (this.matcher === null) return [];
+    const first = this.compiled.stages[0]!;
+    const keys = this.matcher.pendingKeys();
+    for (const h of this.held) if (first.predicate(h._source)) keys.push(...first.keys(h._source));
+    return keys;
   }
 
   snapshot(): RuleEngineState {
@@ -154,7 +167,7 @@ export class RuleEngine {
   }
 
   /** ES ordinal order: timestamp, tiebreaker, then a stable document order (index, id). */
-  private sorted(hits: EngineHit[]): EngineHit[] {
+  private sorted(hits: EngineHit[]): Row[] {
     const c = this.compiled;
     const rows = hits.map((h) => ({ h, ts: c.timestampOf(h._source), tb: c.tiebreakerOf(h._source) ?? null }));
     rows.sort((a, b) => {
@@ -165,8 +178,17 @@ export class RuleEngine {
       if (byTb !== 0) return byTb;
       return docOrder(a.h, b.h);
     });
-    return rows.map((r) => r.h);
+    return rows;
   }
+
+  private usable(event: EqlEvent): boolean {
+    return this.compiled.stages.some((s) => s.predicate(event)) || (this.compiled.until?.predicate(event) ?? false);
+  }
+}
+
+interface Row {
+  h: EngineHit;
+  ts: number;
 }
 
 function docOrder(a: EngineHit, b: EngineHit): number {
@@ -178,12 +200,4 @@ function toHit(event: EqlEvent): EngineHit {
   const ref = event[HIT_REF] as { _index: string; _id: string } | undefined;
   if (!ref) throw new Error('sequence event lost its hit reference');
   return { _index: ref._index, _id: ref._id, _source: event as Record<string, unknown> };
-}
-
-/** A copy of `_source` without eqlwatch's internal reference, for alert documents. */
-export function publicSource(source: Record<string, unknown>): Record<string, unknown> {
-  if (!(HIT_REF in source)) return source;
-  const { [HIT_REF]: _ref, ...rest } = source;
-  void _ref;
-  return rest;
 }
