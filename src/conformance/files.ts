@@ -15,11 +15,6 @@ export interface LoadedSuite {
   commentedOut: number;
 }
 
-/** `indices` paths are relative to `root` (absolute paths are kept). */
-export function loadSuiteFromDisk(root: string, suiteFile: string, indices: readonly IndexSource[], options: DatasetOptions = {}): LoadedSuite {
-  return { ...loadSpecs(root, suiteFile), dataset: loadDataset(root, indices, options) };
-}
-
 export function loadSpecs(root: string, suiteFile: string): { specs: EqlSpec[]; commentedOut: number } {
   const text = readFileSync(path.resolve(root, suiteFile), 'utf8');
   return { specs: parseSuite(text, suiteFile), commentedOut: countCommentedOut(text) };

@@ -20,10 +20,3 @@ export function parseLookback(text: string): number | undefined {
   const m = /^now-(.+)$/.exec(t);
   return m ? parseDuration(m[1]!) : undefined;
 }
-
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
