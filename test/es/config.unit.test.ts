@@ -137,7 +137,7 @@ describe('secrets and redaction', () => {
   });
 
   it('createEsClient builds a client for the configured node without contacting it', async () => {
-    const client = createEsClient(parseEsConfig({ node: 'http://127.0.0.1:9' }), sources({}));
+    const client = await createEsClient(parseEsConfig({ node: 'http://127.0.0.1:9' }), sources({}));
     expect(client.connectionPool.connections.map((c) => c.url.toString())).toEqual(['http://127.0.0.1:9/']);
     await client.close();
   });
