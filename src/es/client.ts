@@ -103,3 +103,29 @@ export async function createEsClient(config: EsConfig, sources: SecretSources = 
   const pinnedCa = needsPinnedCa(config) ? await fetchPinnedCa(esNodeUrls(config), config.tls!.caFingerprint!, config.requestTimeout) : undefined;
   return new Client(esClientOptions(config, sources, pinnedCa));
 }
+
+/**
+ * Closes a client without hanging. undici's pool never finishes closing while requests are still connecting to a
+ * node whose certificate was just refused (undici 6.29, @elastic/transport 8.11), and a command awaiting a promise
+ * that never settles ends with exit code 0, as if it had succeeded: the wait is bounded.
+ */
+export async function closeEsClient(client: Client, graceMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * One line for a client error: Elasticsearch's message, led by the HTTP status when there is one (the answer to a
+ * HEAD request has no body, so a refused `indices.exists` would otherwise say nothing at all).
+ */
+export function esErrorMessage(err: unknown): string {
+  const e = err as { message?: unknown; meta?: { statusCode?: unknown } } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const status = typeof e?.meta?.statusCode === 'number' ? e.meta.statusCode : undefined;
+  if (status === undefined) return message;
+  const meaning =
+    status === 401 ? 'authentication failed: check the API key, or the user name and password' :
+    status === 403 ? 'the credentials lack a privilege eqlwatch needs (README "Guarantees" lists them)' : '';
+  return [`HTTP ${status}`, message !== '' && message !== String(status) ? message : '', meaning].filter((x) => x !== '').join(': ');
+}

@@ -99,7 +99,7 @@ export async function fetchPinnedCa(urls: string[], fingerprint: string, timeout
  * the message), or undefined when the error is not a certificate problem.
  */
 export function tlsHint(message: string): string | undefined {
-  if (/self[- ]signed certificate|unable to (get local issuer|verify the first) certificate|unable to get issuer certificate/i.test(message)) {
+  if (/self[- ]signed certificate|unable to (get local issuer|verify the first) certificate|unable to get issuer certificate|certificate signature failure/i.test(message)) {
     return "the server's certificate is not signed by a CA eqlwatch trusts: set elasticsearch.tls.caFile (ES_CA_FILE) to the cluster's CA, or pin it with elasticsearch.tls.caFingerprint (ES_CA_FINGERPRINT)";
   }
   if (/certificate has expired|certificate is not yet valid/i.test(message)) {

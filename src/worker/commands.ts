@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createEsClient, EsSecretError } from '../es/client.js';
+import { closeEsClient, createEsClient, esErrorMessage, EsSecretError } from '../es/client.js';
 import { EsTrustError, tlsHint } from '../es/tls-trust.js';
 import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
@@ -202,9 +202,10 @@ async function startServices(l: Loaded, metrics: Metrics): Promise<Awaited<Retur
     return await prepareServices(l, metrics);
   } catch (err) {
     const e = err as Error;
-    l.logger.fatal({ 'error.message': e.message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${e.message}`);
-    process.stderr.write(`eqlwatch: cannot use Elasticsearch (${describeEsConfig(l.config.elasticsearch)}): ${e.message}\n` +
-      `hint: ${tlsHint(e.message) ?? 'check elasticsearch.node / ES_URL and the credentials; "eqlwatch validate" checks the config'}\n`);
+    const message = esErrorMessage(err);
+    l.logger.fatal({ 'error.message': message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${message}`);
+    process.stderr.write(`eqlwatch: cannot use Elasticsearch (${describeEsConfig(l.config.elasticsearch)}): ${message}\n` +
+      `hint: ${tlsHint(message) ?? 'check elasticsearch.node / ES_URL and the credentials; "eqlwatch validate" checks the config'}\n`);
     return null;
   }
 }
@@ -225,7 +226,7 @@ export async function onceCommand(opts: { config?: string; rules?: string; only:
     await services.deliver();
     return failed > 0 || l.ruleErrors > 0 ? 1 : 0;
   } finally {
-    await l.client.close();
+    await closeEsClient(l.client);
   }
 }
 
@@ -236,7 +237,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   const metrics = new Metrics();
   const services = await startServices(l, metrics);
   if (services === null) {
-    await l.client.close();
+    await closeEsClient(l.client);
     return 1;
   }
   const byId = new Map(l.rules.map((p) => [p.rule.id, p]));
@@ -272,7 +273,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   clearInterval(heartbeat);
   await scheduler.stop();
   await ops?.close();
-  await l.client.close();
+  await closeEsClient(l.client);
   logger.info('eqlwatch worker stopped');
   return 0;
 }
@@ -298,11 +299,11 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const message = (err as Error).message;
+    const message = esErrorMessage(err);
     process.stderr.write(`eqlwatch setup failed: ${message}\nhint: ${tlsHint(message) ?? 'check elasticsearch.node / ES_URL and credentials (eqlwatch validate checks the config)'}\n`);
     return 1;
   } finally {
-    await client.close();
+    await closeEsClient(client);
   }
 }
 

@@ -52,7 +52,9 @@ export interface EsProxy {
 
 export async function startEsProxy(target: string, o: EsProxyOptions = {}): Promise<EsProxy> {
   const upstream = new URL(target);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  // One upstream connection per request: a kept-alive socket that the node closed while idle would turn into a
+  // reset nobody injected.
+  const agent = new http.Agent({ keepAlive: false });
   const host = o.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   const stalled = new Set<http.ServerResponse>();
