@@ -17,8 +17,8 @@ import { createEsClient } from '../es/client.js';
 import { fetchIndexSchema } from '../es/mappings.js';
 import { IndexSchema, parseIndexMapping, parseMappingsResponse, type IndexMapping } from '../mappings/index-mappings.js';
 import type { Rule } from '../rules/schema.js';
-import { alertsForMatches, inRuleTime, indexMatches, newEngine, prepareRule } from '../worker/prepared-rule.js';
-import type { EngineHit } from '../worker/rule-engine.js';
+import { indexMatches } from '../worker/prepared-rule.js';
+import { replayRule, type ReplayInput } from '../worker/replay-rule.js';
 
 export interface ReplayOptions {
   rules?: string;
@@ -117,28 +117,21 @@ async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date
   let total = 0;
   for (const rule of rules) {
     const schema = await source.of(rule);
-    const prepared = prepareRule(rule, schema?.fieldSchema);
-    const engine = newEngine(prepared, { maxPendingPerStage: maxPending });
-    // Copies: the engine annotates _source, and several rules may read the same hit.
-    const candidates = hits.filter((h) => h.bare || indexMatches(rule.index, h.hit._index));
-    const mine = candidates.filter((h) => inRuleTime(prepared, h.hit._source)).map((h) => ({ ...h.hit, _source: { ...h.hit._source } }));
-    const untimed = candidates.length - mine.length;
-    const matches = [...engine.consume(mine), ...engine.flush()];
-    const { alerts, truncated } = alertsForMatches(prepared, matches, ctx);
-    for (const a of alerts) process.stdout.write(`${JSON.stringify({ _id: a.id, _index: alertsIndex, _source: a.doc })}\n`);
-    total += alerts.length;
-    err(`${rule.name}: ${mine.length} event(s), ${matches.length} match(es), ${alerts.length} alert document(s)` +
-      `${untimed ? `, ${untimed} event(s) without the rule's time field left out (the worker never reads them)` : ''}` +
-      `${truncated ? `, ${truncated} match(es) over max_signals=${rule.maxSignals} dropped` : ''}`);
+    const out = replayRule(rule, hits, { ...(schema ? { schema: schema.fieldSchema } : {}), maxPendingSequences: maxPending, ctx });
+    for (const a of out.alerts) process.stdout.write(`${JSON.stringify({ _id: a.id, _index: alertsIndex, _source: a.doc })}\n`);
+    total += out.alerts.length;
+    err(`${rule.name}: ${out.events} event(s), ${out.matches} match(es), ${out.alerts.length} alert document(s)` +
+      `${out.untimed ? `, ${out.untimed} event(s) without the rule's time field left out (the worker never reads them)` : ''}` +
+      `${out.truncated ? `, ${out.truncated} match(es) over max_signals=${rule.maxSignals} dropped` : ''}`);
   }
   err(`${total} alert document(s) written to stdout`);
   return report.errors.length > 0 ? 1 : 0;
 }
 
-async function readHits(file: string): Promise<{ hits: { hit: EngineHit; bare: boolean }[]; bad: number }> {
+async function readHits(file: string): Promise<{ hits: ReplayInput[]; bad: number }> {
   const input = file === '-' ? process.stdin : createReadStream(file, 'utf8');
   const lines = createInterface({ input, crlfDelay: Infinity });
-  const hits: { hit: EngineHit; bare: boolean }[] = [];
+  const hits: ReplayInput[] = [];
   let bad = 0;
   let n = 0;
   for await (const line of lines) {

@@ -241,7 +241,10 @@ class RuleRun {
     const start = plan.gap?.from ?? plan.windows[0]?.from ?? progress.frontier ?? this.startedAt - delay;
     const previous = progress.coverage ?? emptyCoverage(this.filterId);
     const before = previous.ranges[0]?.from ?? progress.frontier ?? start;
-    const fresh = [...(plan.gap ? [plan.gap] : []), ...plan.windows];
+    // Windows of single-event rules are audited in two parts, older and younger than the tolerance, so a late
+    // arrival can be told apart from an ordinary refresh lag.
+    const parts = plan.windows.map((w) => this.auditParts(w));
+    const fresh = [...(plan.gap ? [plan.gap] : []), ...parts.flat()];
     const counts = await this.count([{ from: null, to: before }, ...previous.ranges, ...fresh]);
     const olderNow = counts[0]!;
     const rangeCounts = counts.slice(1, 1 + previous.ranges.length);
@@ -270,7 +273,7 @@ class RuleRun {
     let repairs = progress.repairs;
     for (const g of audit.grown) {
       late.events += g.added;
-      const beyond = this.isSequence || prevAudit - g.to > s.latenessMs;
+      const beyond = this.isSequence || prevAudit - g.to >= s.latenessMs;
       if (beyond) late.beyondTolerance += g.added;
       if (this.isSequence) repairs = addRepair(repairs, { from: g.from, to: g.to, added: g.added, due: g.to + this.span() });
       else {
@@ -325,7 +328,7 @@ class RuleRun {
       if (this.deps.onAlerts && unique.length > 0) await this.deps.onAlerts(unique, this.p);
       late.alertsCreated += lateWritten?.created ?? 0;
       // Only now is the window durable: save the frontier, the coverage and the sequence state.
-      if (w) coverage = addRange(coverage, { from: w.from, to: w.to, count: freshCounts[i]! });
+      if (w) for (const part of parts[i]!) coverage = addRange(coverage, { ...part, count: freshCounts.shift()! });
       coverage = compact(coverage, this.startedAt, { horizonMs: s.auditHorizonMs, maxRanges: DEFAULT_MAX_RANGES, fineMs: Math.max(2 * s.latenessMs, 10 * 60_000) });
       const engineState = this.isSequence ? engine.snapshot() : null;
       await save({ version: 2, mode: this.field.mode, frontier, coverage, engine: engineState, repairs });
@@ -386,6 +389,12 @@ class RuleRun {
       this.countFilter = MATCH_ALL;
       return this.ctx.snapshot.counts(this.field.base, buckets);
     }
+  }
+
+  /** A window's stretches for the audit: split at `to - lateness` for single-event rules. */
+  private auditParts(w: Window): Window[] {
+    const cut = w.to - this.deps.settings.latenessMs;
+    return !this.isSequence && cut > w.from && cut < w.to ? [{ from: w.from, to: cut }, { from: cut, to: w.to }] : [w];
   }
 
   /** maxspan, or the rule's look-back for sequences without one. */
