@@ -28,9 +28,9 @@
  * (SOAK_FAULT_EVERY s, 120; 0 = no faults), --fault-for (SOAK_FAULT_FOR s, 20), --sample (SOAK_SAMPLE s, 10),
  * --seed (SOAK_SEED, 1), --no-plot-copy (leave docs/images alone), --keep (leave the indices).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,7 @@ import { BIN, ensureBuilt } from '../test/cli/run-cli.js';
 import { startEsProxy, type Fault } from '../test/helpers/es-proxy.js';
 import { startSmtp } from '../test/notify/helpers.js';
 import { fastSeedRules } from '../test/ops/env.js';
+import { opsUrl, startWorker, type WorkerProcess } from '../test/ops/worker-process.js';
 import { esNode } from './lib/es.js';
 import { intOption, machine, writeResults } from './lib/report.js';
 import { SteadyIngest } from './lib/soak-ingest.js';
@@ -51,8 +52,8 @@ import { allHits, docCount, outboxCounts, scrapeMetrics, stateDocSizes } from '.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PROBE = path.join(repoRoot, 'bench/lib/process-probe.mjs');
-const INGEST_DELAY_S = 3; // > the node's 1 s refresh: a window never ends on documents not yet searchable
-const REORDER_SLACK_S = 5;
+/** worker.lateness at its default: sequence rules wait this long before they evaluate a stretch of time. */
+const LATENESS_S = 60;
 const FAULTS: Fault[] = [
   { kind: 'latency', ms: 1_500 },
   { kind: 'status', status: 503 },
@@ -62,6 +63,9 @@ const FAULTS: Fault[] = [
   { kind: 'refuse' },
 ];
 const faultLabel = (f: Fault): string => (f.kind === 'status' ? `HTTP ${f.status}` : f.kind === 'latency' ? `+${f.ms} ms latency` : f.kind);
+/** Ctrl-C or SIGTERM: stop early, still remove what the run created. */
+const interrupted = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => interrupted.abort(new Error(`${sig}: stopped early; indices and processes removed`)));
 const log = (s: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -101,63 +105,46 @@ function options(): Options {
   };
 }
 
-/** `eqlwatch run` with the probe preloaded; its log lines go to `logFile` and are tallied by level. */
+/**
+ * `eqlwatch run` with the probe preloaded, started again after each stop (test/ops/worker-process.ts runs it);
+ * every process's output goes to `logFile` when it ends, and its log lines are tallied by level.
+ */
 class Worker {
-  child: ChildProcess | null = null;
+  private current: WorkerProcess | null = null;
+  private readonly ended: WorkerProcess[] = [];
   opsUrl: string | null = null;
-  readonly levels: Record<string, number> = {};
-  readonly problems = new Map<string, number>();
-  private readonly out;
 
-  constructor(private readonly configFile: string, private readonly probeFile: string, logFile: string) {
-    this.out = createWriteStream(logFile, { flags: 'a' });
-  }
+  constructor(private readonly configFile: string, private readonly probeFile: string, private readonly logFile: string) {}
 
   start(): void {
     this.opsUrl = null;
-    const child = spawn(process.execPath, ['--import', PROBE, BIN, 'run', '--config', this.configFile], {
-      cwd: repoRoot,
-      env: { ...process.env, EQLWATCH_PROBE_FILE: this.probeFile, EQLWATCH_PROBE_MS: '5000', ES_URL: '', ES_CLOUD_ID: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    child.stderr!.pipe(this.out, { end: false });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.out.write(`${line}\n`);
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const level = String(rec['log.level']);
-      this.levels[level] = (this.levels[level] ?? 0) + 1;
-      if (typeof rec.url === 'string' && String(rec.message).includes('/healthz')) this.opsUrl = rec.url;
-      if (level === 'warn' || level === 'error' || level === 'fatal') {
-        // Grouped by message shape (numbers, ids and times vary).
-        const shape = String(rec.message).replace(/\d[\d:.TZ-]*/g, '#').slice(0, 160);
-        this.problems.set(shape, (this.problems.get(shape) ?? 0) + 1);
-      }
-    });
+    const w = startWorker(['run', '--config', this.configFile], { EQLWATCH_PROBE_FILE: this.probeFile, EQLWATCH_PROBE_MS: '5000', ES_URL: undefined, ES_CLOUD_ID: undefined }, ['--import', PROBE]);
+    this.current = w;
+    opsUrl(w, 120_000).then((url) => (this.opsUrl = url), () => undefined);
   }
 
   async stop(graceMs = 60_000): Promise<{ code: number | null; signal: string | null; killed: boolean }> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return { code: child?.exitCode ?? null, signal: null, killed: false };
-    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    child.kill('SIGTERM');
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, graceMs);
-    const e = await exited;
-    clearTimeout(timer);
-    return { ...e, killed };
+    const w = this.current;
+    if (!w) return { code: null, signal: null, killed: false };
+    this.current = null;
+    const e = await w.stop('SIGTERM', graceMs);
+    this.ended.push(w);
+    await appendFile(this.logFile, `${w.stdout()}${w.stderr()}`);
+    return { code: e.code, signal: e.signal, killed: e.killedAfterGrace };
   }
 
-  close(): void {
-    this.out.end();
+  /** Log lines by level, and warnings and errors grouped by message shape (numbers, ids and times vary). */
+  tally(): { levels: Record<string, number>; problems: Record<string, number> } {
+    const levels: Record<string, number> = {};
+    const problems: Record<string, number> = {};
+    for (const r of this.ended.flatMap((w) => w.logs)) {
+      const level = String(r['log.level']);
+      levels[level] = (levels[level] ?? 0) + 1;
+      if (level !== 'warn' && level !== 'error' && level !== 'fatal') continue;
+      const shape = String(r.message).replace(/\d[\d:.TZ-]*/g, '#').slice(0, 160);
+      problems[shape] = (problems[shape] ?? 0) + 1;
+    }
+    return { levels, problems };
   }
 }
 
@@ -180,7 +167,7 @@ async function main(): Promise<number> {
   const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-soak-'));
   const resultsDir = path.join(repoRoot, 'bench', 'results');
   const workerLog = path.join(resultsDir, `soak-${stamp}-worker.log`);
-  await (await import('node:fs/promises')).mkdir(resultsDir, { recursive: true });
+  await mkdir(resultsDir, { recursive: true });
   const smtp = await startSmtp();
   const proxy = await startEsProxy(node.url);
   let worker: Worker | null = null;
@@ -190,7 +177,7 @@ async function main(): Promise<number> {
       await client.indices.create({ index, settings: { number_of_shards: 1, number_of_replicas: 0, 'mapping.total_fields.limit': 2000 }, mappings });
     }
     const rulesDir = path.join(dir, 'rules');
-    await (await import('node:fs/promises')).mkdir(rulesDir);
+    await mkdir(rulesDir);
     for (const [file, text] of Object.entries(await fastSeedRules(indices, `${o.intervalS}s`))) await writeFile(path.join(rulesDir, file), text);
     const configFile = path.join(dir, 'eqlwatch.yml');
     await writeFile(configFile, `# written by bench/soak.ts
@@ -230,10 +217,7 @@ http:
 logging:
   level: info
 worker:
-  id: soak-worker
-  ingestDelay: ${INGEST_DELAY_S}s
-  reorderSlack: ${REORDER_SLACK_S}s
-  leaseTtl: 30s
+  id: soak-worker              # every other worker setting at its default (ingestDelay 0s, lateness 1m)
 `);
     const probeFile = path.join(dir, 'probe.ndjson');
     worker = new Worker(configFile, probeFile, workerLog);
@@ -306,6 +290,7 @@ worker:
     })();
     let lastProgress = 0;
     while (Date.now() < end) {
+      interrupted.signal.throwIfAborted();
       await sample().catch((e: Error) => log(`sample failed: ${e.message}`));
       if (Date.now() - lastProgress > 60_000) {
         lastProgress = Date.now();
@@ -317,12 +302,12 @@ worker:
     }
     await Promise.all([faultLoop, restartLoop]);
 
-    // Catch up: the last documents are past ingestDelay and reorderSlack, every rule ran after that, and the outbox
-    // is drained (bounded).
+    // Catch up: every rule ran after the last documents were past the lateness tolerance, and the outbox is drained
+    // (bounded).
     await ingest.stop();
     const ingestEnd = Date.now();
-    const caughtUpAfter = (ingestEnd + (INGEST_DELAY_S + REORDER_SLACK_S + 2 * o.intervalS) * 1000) / 1000;
-    const deadline = Date.now() + 180_000;
+    const caughtUpAfter = (ingestEnd + (LATENESS_S + 2 * o.intervalS) * 1000) / 1000;
+    const deadline = Date.now() + (LATENESS_S + 180) * 1000;
     let caughtUp = false;
     while (Date.now() < deadline) {
       await sample().catch((e: Error) => log(`sample failed: ${e.message}`));
@@ -350,7 +335,7 @@ worker:
       exported++;
     }
     await new Promise<void>((r) => out.end(() => r()));
-    const replayed = await replay(rulesDir, eventsFile);
+    const replayed = await replay(rulesDir, eventsFile, node.url);
     const written = new Map<string, number>();
     for await (const h of allHits(client, [names.alerts])) written.set(h._id, (written.get(h._id) ?? 0) + 1);
     const mailsByAlert = new Map<string, Set<string>>();
@@ -378,7 +363,7 @@ worker:
         duplicatesWithDifferentIds: [...mailsByAlert.values()].filter((ids) => ids.size > 1).length,
       },
       proxy: { ...proxy.counts },
-      worker: { levels: worker.levels, problems: Object.fromEntries(worker.problems), finalExit: exit },
+      worker: { ...worker.tally(), finalExit: exit },
       caughtUp,
     };
     const report = buildSoakReport({ machine: machine(), options: o, startedAt: t0, endedAt: Date.now(), samples, probes, faults, restarts, outcome, intervalS: o.intervalS });
@@ -393,7 +378,6 @@ worker:
     return report.ok ? 0 : 1;
   } finally {
     await worker?.stop(10_000).catch(() => undefined);
-    worker?.close();
     await proxy.close();
     await smtp.close();
     if (!o.keep) {
@@ -406,9 +390,16 @@ worker:
   }
 }
 
-/** `eqlwatch replay` over the exported hits: the alert ids (and whether each is a building block) it gives. */
-async function replay(rulesDir: string, eventsFile: string): Promise<{ id: string; buildingBlock: boolean }[]> {
-  const child = spawn(process.execPath, [BIN, 'replay', '--rules', rulesDir, eventsFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `eqlwatch replay` over the exported hits, with the indices' mappings read from the node (`--es`) as the worker
+ * reads them: the alert ids (and whether each is a building block) it gives.
+ */
+async function replay(rulesDir: string, eventsFile: string, esUrl: string): Promise<{ id: string; buildingBlock: boolean }[]> {
+  const child = spawn(process.execPath, [BIN, 'replay', '--rules', rulesDir, '--es', eventsFile], {
+    cwd: repoRoot,
+    env: { ...process.env, ES_URL: esUrl, ES_CLOUD_ID: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const alerts: { id: string; buildingBlock: boolean }[] = [];
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -425,7 +416,8 @@ async function replay(rulesDir: string, eventsFile: string): Promise<{ id: strin
 main().then(
   (code) => (process.exitCode = code),
   (e: Error) => {
-    console.error(e.stack ?? e);
-    process.exitCode = 2;
+    console.error(interrupted.signal.aborted ? e.message : (e.stack ?? e));
+    // The fault and restart schedules may still hold timers: nothing of theirs is needed any more.
+    process.exit(2);
   },
 );
