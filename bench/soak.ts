@@ -28,30 +28,28 @@
  * (SOAK_FAULT_EVERY s, 120; 0 = no faults), --fault-for (SOAK_FAULT_FOR s, 20), --sample (SOAK_SAMPLE s, 10),
  * --seed (SOAK_SEED, 1), --no-plot-copy (leave docs/images alone), --keep (leave the indices).
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { esConfigFromEnv } from '../src/config/es.js';
 import { closeEsClient, createEsClient } from '../src/es/client.js';
 import { cloudDefendProcessMappings, kubernetesAuditMappings } from '../src/scenario/mappings.js';
-import { BIN, ensureBuilt } from '../test/cli/run-cli.js';
+import { ensureBuilt } from '../test/cli/run-cli.js';
 import { startEsProxy, type Fault } from '../test/helpers/es-proxy.js';
 import { startSmtp } from '../test/notify/helpers.js';
 import { fastSeedRules } from '../test/ops/env.js';
-import { opsUrl, startWorker, type WorkerProcess } from '../test/ops/worker-process.js';
 import { esNode } from './lib/es.js';
 import { intOption, machine, writeResults } from './lib/report.js';
 import { SteadyIngest } from './lib/soak-ingest.js';
 import { buildSoakReport, type Outcome, type ProbeLine, type Sample, type Span } from './lib/soak-report.js';
-import { allHits, docCount, outboxCounts, scrapeMetrics, stateDocSizes } from './lib/soak-sample.js';
+import { docCount, outboxCounts, scrapeMetrics, stateDocSizes } from './lib/soak-sample.js';
+import { checkAgainstReplay } from './lib/soak-verify.js';
+import { SoakWorker } from './lib/soak-worker.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PROBE = path.join(repoRoot, 'bench/lib/process-probe.mjs');
 /** worker.lateness at its default: sequence rules wait this long before they evaluate a stretch of time. */
 const LATENESS_S = 60;
 const FAULTS: Fault[] = [
@@ -105,49 +103,6 @@ function options(): Options {
   };
 }
 
-/**
- * `eqlwatch run` with the probe preloaded, started again after each stop (test/ops/worker-process.ts runs it);
- * every process's output goes to `logFile` when it ends, and its log lines are tallied by level.
- */
-class Worker {
-  private current: WorkerProcess | null = null;
-  private readonly ended: WorkerProcess[] = [];
-  opsUrl: string | null = null;
-
-  constructor(private readonly configFile: string, private readonly probeFile: string, private readonly logFile: string) {}
-
-  start(): void {
-    this.opsUrl = null;
-    const w = startWorker(['run', '--config', this.configFile], { EQLWATCH_PROBE_FILE: this.probeFile, EQLWATCH_PROBE_MS: '5000', ES_URL: undefined, ES_CLOUD_ID: undefined }, ['--import', PROBE]);
-    this.current = w;
-    opsUrl(w, 120_000).then((url) => (this.opsUrl = url), () => undefined);
-  }
-
-  async stop(graceMs = 60_000): Promise<{ code: number | null; signal: string | null; killed: boolean }> {
-    const w = this.current;
-    if (!w) return { code: null, signal: null, killed: false };
-    this.current = null;
-    const e = await w.stop('SIGTERM', graceMs);
-    this.ended.push(w);
-    await appendFile(this.logFile, `${w.stdout()}${w.stderr()}`);
-    return { code: e.code, signal: e.signal, killed: e.killedAfterGrace };
-  }
-
-  /** Log lines by level, and warnings and errors grouped by message shape (numbers, ids and times vary). */
-  tally(): { levels: Record<string, number>; problems: Record<string, number> } {
-    const levels: Record<string, number> = {};
-    const problems: Record<string, number> = {};
-    for (const r of this.ended.flatMap((w) => w.logs)) {
-      const level = String(r['log.level']);
-      levels[level] = (levels[level] ?? 0) + 1;
-      if (level !== 'warn' && level !== 'error' && level !== 'fatal') continue;
-      const shape = String(r.message).replace(/\d[\d:.TZ-]*/g, '#').slice(0, 160);
-      problems[shape] = (problems[shape] ?? 0) + 1;
-    }
-    return { levels, problems };
-  }
-}
-
 function worst<T>(xs: T[], f: (x: T) => number): number {
   return xs.reduce((m, x) => Math.max(m, f(x)), 0);
 }
@@ -170,7 +125,7 @@ async function main(): Promise<number> {
   await mkdir(resultsDir, { recursive: true });
   const smtp = await startSmtp();
   const proxy = await startEsProxy(node.url);
-  let worker: Worker | null = null;
+  let worker: SoakWorker | null = null;
   let ingest: SteadyIngest | null = null;
   try {
     for (const [index, mappings] of [[indices.process, cloudDefendProcessMappings()], [indices.audit, kubernetesAuditMappings()]] as const) {
@@ -220,7 +175,7 @@ worker:
   id: soak-worker              # every other worker setting at its default (ingestDelay 0s, lateness 1m)
 `);
     const probeFile = path.join(dir, 'probe.ndjson');
-    worker = new Worker(configFile, probeFile, workerLog);
+    worker = new SoakWorker(configFile, probeFile, workerLog);
     ingest = new SteadyIngest(client, { indices, rate: o.rate, attackRate: o.attackPerMille / 1000, seed: o.seed });
 
     const t0 = Date.now();
@@ -326,42 +281,11 @@ worker:
     readProbes();
     log(`worker stopped: ${JSON.stringify(exit)}; caught up: ${caughtUp}`);
 
-    // Ground truth: replay over every document indexed.
-    const eventsFile = path.join(dir, 'events.ndjson');
-    const out = createWriteStream(eventsFile);
-    let exported = 0;
-    for await (const h of allHits(client, [indices.process, indices.audit])) {
-      if (!out.write(`${JSON.stringify(h)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
-      exported++;
-    }
-    await new Promise<void>((r) => out.end(() => r()));
-    const replayed = await replay(rulesDir, eventsFile, node.url);
-    const written = new Map<string, number>();
-    for await (const h of allHits(client, [names.alerts])) written.set(h._id, (written.get(h._id) ?? 0) + 1);
-    const mailsByAlert = new Map<string, Set<string>>();
-    const mailCount = new Map<string, number>();
-    for (const m of smtp.mails) {
-      const a = String(m.parsed.headers.get('x-eqlwatch-alert-id') ?? '');
-      mailCount.set(a, (mailCount.get(a) ?? 0) + 1);
-      mailsByAlert.set(a, (mailsByAlert.get(a) ?? new Set()).add(String(m.parsed.headers.get('x-eqlwatch-notification-id'))));
-    }
-    const notifiable = replayed.filter((a) => !a.buildingBlock).map((a) => a.id);
+    const checked = await checkAgainstReplay({ client, eventIndices: [indices.process, indices.audit], alertsIndex: names.alerts, rulesDir, esUrl: node.url, dir, mails: smtp.mails });
     const outcome: Outcome = {
-      documents: { indexed: ingest.indexed, rejected: ingest.rejected, exported, attacks: ingest.attacks, lastError: ingest.lastError ?? null },
-      alerts: {
-        expected: replayed.length,
-        written: written.size,
-        missing: replayed.filter((a) => !written.has(a.id)).map((a) => a.id),
-        unexpected: [...written.keys()].filter((id) => !replayed.some((a) => a.id === id)),
-        duplicated: [...written.entries()].filter(([, n]) => n > 1).map(([id]) => id),
-      },
-      notifications: {
-        expected: notifiable.length,
-        mails: smtp.mails.length,
-        missing: notifiable.filter((id) => !mailCount.has(id)),
-        duplicates: [...mailCount.values()].reduce((n, c) => n + Math.max(0, c - 1), 0),
-        duplicatesWithDifferentIds: [...mailsByAlert.values()].filter((ids) => ids.size > 1).length,
-      },
+      documents: { indexed: ingest.indexed, rejected: ingest.rejected, exported: checked.exported, attacks: ingest.attacks, lastError: ingest.lastError ?? null },
+      alerts: checked.alerts,
+      notifications: checked.notifications,
       proxy: { ...proxy.counts },
       worker: { ...worker.tally(), finalExit: exit },
       caughtUp,
@@ -388,29 +312,6 @@ worker:
     await node.stop();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * `eqlwatch replay` over the exported hits, with the indices' mappings read from the node (`--es`) as the worker
- * reads them: the alert ids (and whether each is a building block) it gives.
- */
-async function replay(rulesDir: string, eventsFile: string, esUrl: string): Promise<{ id: string; buildingBlock: boolean }[]> {
-  const child = spawn(process.execPath, [BIN, 'replay', '--rules', rulesDir, '--es', eventsFile], {
-    cwd: repoRoot,
-    env: { ...process.env, ES_URL: esUrl, ES_CLOUD_ID: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const alerts: { id: string; buildingBlock: boolean }[] = [];
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    if (!line.startsWith('{')) continue;
-    const a = JSON.parse(line) as { _id: string; _source: Record<string, unknown> };
-    alerts.push({ id: a._id, buildingBlock: a._source['kibana.alert.building_block_type'] !== undefined });
-  }
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  if (code !== 0) throw new Error(`eqlwatch replay exited ${code}: ${err.slice(-2000)}`);
-  return alerts;
 }
 
 main().then(

@@ -142,7 +142,7 @@ export function buildSoakReport(i: SoakInput): { data: Record<string, unknown>; 
   const machine = i.machine as { cpus: number; model: string; totalMemMB: number; node: string; loadavg: number[] };
 
   const md: string[] = [];
-  md.push(`## Soak: ${fmt(minutes, 0)} minutes, ${i.options.rate} documents/s, both seed rules every ${i.intervalS} s`);
+  md.push(`## Soak: ${i.options.minutes} minutes (${fmt(minutes, 1)} with the catch-up and checks), ${i.options.rate} documents/s, both seed rules every ${i.intervalS} s`);
   md.push('');
   md.push(`${new Date(i.startedAt).toISOString()}; ${machine.cpus} × ${machine.model}, ${fmt(machine.totalMemMB / 1024, 0)} GB, Node ${machine.node}, load ${machine.loadavg.join(' / ')} at the end. ` +
     `${i.faults.length} faults of ${i.options.faultForS} s (${[...new Set(i.faults.map((f) => f.label))].join(', ')}), ${i.restarts.length} restart(s). Growth per hour: least-squares slope after ${WARMUP_MS / 60_000} min of warm-up, for each worker process (before / after the restart) or for the whole run.`);
@@ -190,7 +190,7 @@ export function buildSoakReport(i: SoakInput): { data: Record<string, unknown>; 
   const sampleSeries = (name: string, f: (s: Sample) => number | undefined): Series => ({ name, points: samples.map((s) => [x(s.t), f(s) ?? null]) });
   const bands: Band[] = i.faults.map((f) => ({ from: x(f.from), to: x(f.to), label: f.label }));
   const png = renderLineCharts({
-    title: `eqlwatch soak: ${fmt(minutes, 0)} min, ${i.options.rate} docs/s, rules every ${i.intervalS} s, faults shaded, restart marked — ${ok ? 'PASS' : 'FAIL'}`,
+    title: `eqlwatch soak: ${i.options.minutes} min + catch-up, ${i.options.rate} docs/s, rules every ${i.intervalS} s, faults shaded, restart marked — ${ok ? 'PASS' : 'FAIL'}`,
     xLabel: 'minutes since start',
     bands,
     markers: i.restarts.map((r) => ({ at: x(r.from), label: 'restart' })),

@@ -57,20 +57,3 @@ export async function outboxCounts(client: Client, index: string): Promise<Outbo
 export async function docCount(client: Client, index: string): Promise<number> {
   return (await client.count({ index, ignore_unavailable: true })).count;
 }
-
-/** Every document of `indices` as search hits `{_index, _id, _source}` (what `eqlwatch replay` reads), in pages. */
-export async function* allHits(client: Client, indices: string[], pageSize = 5_000): AsyncGenerator<{ _index: string; _id: string; _source: unknown }> {
-  await client.indices.refresh({ index: indices });
-  const pit = await client.openPointInTime({ index: indices, keep_alive: '2m' });
-  try {
-    let after: (string | number)[] | undefined;
-    for (;;) {
-      const res = await client.search({ pit: { id: pit.id, keep_alive: '2m' }, size: pageSize, sort: ['_shard_doc'], ...(after ? { search_after: after } : {}) });
-      if (res.hits.hits.length === 0) return;
-      for (const h of res.hits.hits) yield { _index: h._index, _id: h._id!, _source: h._source };
-      after = res.hits.hits.at(-1)!.sort as (string | number)[];
-    }
-  } finally {
-    await client.closePointInTime({ id: pit.id }).catch(() => undefined);
-  }
-}
