@@ -1,8 +1,9 @@
 /**
- * Webhook and Slack channels over HTTPS against a real local receiver whose certificate comes from a test CA:
- * the certificate is verified by default (an untrusted, expired or wrong-host certificate is refused before a
- * byte of the notification, or of its secret headers, is sent), trusted through `caFile`, and accepted
- * unverified only with `tlsRejectUnauthorized: false`.
+ * Every channel's TLS against real local receivers whose certificates come from a test CA: webhooks and Slack
+ * over HTTPS, email over SMTP with STARTTLS and AUTH. The certificate is verified by default (an untrusted,
+ * expired or wrong-host certificate is refused before a byte of the notification, its secret headers or the
+ * SMTP password is sent), trusted through `caFile`, and accepted unverified only with
+ * `tlsRejectUnauthorized: false`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { buildChannels } from '../../src/notify/factory.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { MemoryOutbox } from '../../src/notify/outbox.js';
 import { createCa, type ServerCert, type TestCa } from '../helpers/pki.js';
-import { alertDoc, config, startHttpReceiver, type HttpReceiver } from './helpers.js';
+import { alertDoc, config, startHttpReceiver, startSmtp, type HttpReceiver } from './helpers.js';
 
 const TOKEN = 'Bearer hook-t0ken-9f8e7d';
 let dir: string;
@@ -102,5 +103,35 @@ describe('HTTPS Slack channel', () => {
     const sent = await deliverOnce(slack({ caFile }));
     expect(sent.status, sent.lastError).toBe('sent');
     expect(rx.requests).toHaveLength(1);
+  });
+});
+
+describe('email over STARTTLS', () => {
+  const PASS = 'smtp-p4ss-7c1e';
+  const mail = (port: number, extra: Record<string, unknown>) =>
+    ({ type: 'email', host: 'localhost', port, requireTLS: true, auth: { user: 'eqlwatch', pass: PASS }, from: 'eqlwatch@example.com', to: ['soc@example.com'], timeout: 5_000, ...extra }) as ChannelConfig;
+
+  it.each([
+    ['trusted through caFile: upgraded, authenticated, delivered', 'good', { caFile: 'CA' }, 'sent'],
+    ['a private CA it was not given (default trust): refused', 'good', {}, /self[- ]signed certificate in certificate chain/],
+    ['a certificate from another CA: refused', 'otherCa', { caFile: 'CA' }, /self[- ]signed certificate in certificate chain/],
+    ['an expired certificate: refused', 'expired', { caFile: 'CA' }, /certificate has expired/],
+    ['an unverified certificate with tlsRejectUnauthorized false: delivered', 'otherCa', { tlsRejectUnauthorized: false }, 'sent'],
+  ] as const)('%s', async (_what, cert, extra, outcome) => {
+    const smtp = await startSmtp({ tls: { key: certs[cert].key, cert: certs[cert].chain }, auth: { user: 'eqlwatch', pass: PASS } });
+    try {
+      const item = await deliverOnce(mail(smtp.port, 'caFile' in extra ? { caFile } : extra));
+      if (outcome === 'sent') {
+        expect(item.status, item.lastError).toBe('sent');
+        expect(smtp.mails.map((m) => [m.secure, m.user])).toEqual([[true, 'eqlwatch']]);
+      } else {
+        expect(item.status).toBe('pending');
+        expect(item.lastError).toMatch(outcome);
+        expect(item.lastError).not.toContain(PASS);
+        expect(smtp.mails).toHaveLength(0);
+      }
+    } finally {
+      await smtp.close();
+    }
   });
 });
