@@ -63,7 +63,7 @@ export interface SoakInput {
   intervalS: number;
 }
 
-const WARMUP_MS = 120_000;
+const WARMUP_MS = 5 * 60_000;
 /** After a fault or a restart, the worker is given this long to catch up before its lag counts as steady. */
 const RECOVERY_MS = 60_000;
 const MB = 1_048_576;
