@@ -135,18 +135,30 @@ export class WorkerHarness {
 
   /** What `replay` gives over every document of `indices`, with their mappings (the worker's reference). */
   async replayIds(indices: string[]): Promise<string[]> {
+    return [...(await this.replayAlerts(indices)).keys()].sort();
+  }
+
+  /** Replay's alerts by id, each described as `rule: event ids` (for failure messages). */
+  async replayAlerts(indices: string[]): Promise<Map<string, string>> {
     const input = await exportDocs(this.es.client, indices);
-    const ids: string[] = [];
+    const out = new Map<string, string>();
     for (const rule of this.rules) {
       const schema = await fetchIndexSchema(this.es.client, rule.index);
-      const out = replayRule(rule, input, {
+      const r = replayRule(rule, input, {
         schema: schema.fieldSchema,
         maxPendingSequences: this.settings.maxPendingSequences,
         ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null, alertsIndex: this.alertsIndex },
       });
-      ids.push(...out.alerts.map((a) => a.id));
+      for (const a of r.alerts) out.set(a.id, describeAlert(a.doc));
     }
-    return [...new Set(ids)].sort();
+    return out;
+  }
+
+  /** The worker's alerts by id, described as `replayAlerts` does. */
+  async workerAlerts(): Promise<Map<string, string>> {
+    await this.es.client.indices.refresh({ index: this.alertsIndex });
+    const res = await this.es.client.search<Record<string, unknown>>({ index: this.alertsIndex, size: 10_000, query: { match_all: {} } });
+    return new Map(res.hits.hits.map((h) => [h._id!, describeAlert(h._source!)]));
   }
 
   /** The stored state document of a rule (size and content checks). */
@@ -170,6 +182,15 @@ export class WorkerHarness {
 }
 
 class SimulatedCrash extends Error {}
+
+/** `rule_id [shell|block i|event]: index/id@@timestamp …` of an alert document. */
+function describeAlert(doc: Record<string, unknown>): string {
+  const rule = doc['kibana.alert.rule.rule_id'];
+  const ancestors = (doc['kibana.alert.ancestors'] as { id: string; index: string; type: string }[] | undefined) ?? [];
+  const events = ancestors.filter((a) => a.type === 'event').map((a) => `${a.index.replace(/^.*-/, '')}/${a.id}`);
+  const kind = doc['kibana.alert.group.index'] !== undefined ? `block ${String(doc['kibana.alert.group.index'])}` : doc['kibana.alert.group.id'] !== undefined ? 'shell' : 'event';
+  return `${String(rule)} ${kind}: ${events.join(' ')}`;
+}
 
 /** Every document of `indices` as search hits (the export `replay` reads). */
 export async function exportDocs(client: Client, indices: string[]): Promise<ReplayInput[]> {

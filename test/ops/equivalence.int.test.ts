@@ -82,10 +82,12 @@ describe('worker alerts = replay alerts (generative, real node)', () => {
         await h.run(run.at, { crashAfterAlerts: run.crash });
       }
       expect(next).toBe(pending.length);
-      const worker = await h.alertIds();
-      const replay = await h.replayIds(names);
-      const missing = replay.filter((id) => !worker.includes(id));
-      const extra = worker.filter((id) => !replay.includes(id));
+      const workerAlerts = await h.workerAlerts();
+      const replayAlerts = await h.replayAlerts(names);
+      const worker = [...workerAlerts.keys()];
+      const replay = [...replayAlerts.keys()];
+      const missing = replay.filter((id) => !workerAlerts.has(id)).map((id) => replayAlerts.get(id)!).sort();
+      const extra = worker.filter((id) => !replayAlerts.has(id)).map((id) => workerAlerts.get(id)!).sort();
       expect({ missing, extra }, `seed ${seed}: rules ${rules.map((r) => r.id).join(', ')}`).toEqual({ missing: [], extra: [] });
       // Not a vacuous case: documents were read and alerts raised.
       expect(replay.length).toBeGreaterThan(0);
