@@ -55,10 +55,18 @@ export const TOML_TABLES: readonly string[] = ['metadata', 'rule', 'transform', 
 /** The closest of `candidates` to `word`, when it is close enough to be a plausible typo. */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
-  const best = closest(word.toLowerCase(), candidates as string[]);
-  const d = distance(word.toLowerCase(), best);
-  // One edit per three characters (at least two): "intervall" → "interval", never "foo" → "tags".
-  return d <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+  const w = word.toLowerCase();
+  const best = closest(w, candidates as string[]);
+  // One edit per three characters (at least one), or two swapped letters: "intervall" → "interval",
+  // "naem" → "name", never "foo" → "from".
+  return distance(w, best) <= Math.max(1, Math.floor(best.length / 3)) || isSwap(w, best) ? best : undefined;
+}
+
+/** `a` is `b` with two adjacent letters swapped. */
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }
 
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {

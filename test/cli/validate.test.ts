@@ -31,6 +31,35 @@ describe.skipIf(!HAS_CORPUS)('eqlwatch validate on the detection-rules corpus', 
   });
 });
 
+describe('eqlwatch validate --verbose', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-verbose-'));
+    const rule = (id: string, extra: string) => `${HEAD}rule_id = "${id}"\nseverity = "low"\nrisk_score = 21\n${extra}${q(ok)}`;
+    await writeFile(path.join(dir, 'a.toml'), rule('v1', 'setup = "Install the integration"\ntimeline_id = "t"\n'));
+    await writeFile(path.join(dir, 'b.toml'), rule('v2', 'setup = "Same"\n'));
+    await writeFile(path.join(dir, 'c.toml'), rule('v3', ''));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts detection-rules keys eqlwatch does not read, and lists them once (with --verbose only)', async () => {
+    const quiet = await runCli(['validate', '--rules', dir]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toMatch(/accepted without use/);
+    const verbose = await runCli(['validate', '--verbose', '--rules', dir]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.match(/^accepted without use.*$/gm)).toEqual(['accepted without use (detection-rules keys eqlwatch does not read): setup (2 files), timeline_id (1 file)']);
+    expect(verbose.stdout).toMatch(/^3 rule\(s\) valid, 0 skipped, 0 invalid file\(s\) with 0 error\(s\)/m);
+    const json = JSON.parse((await runCli(['validate', '--json', '--rules', dir])).stdout) as { unusedKeys: { key: string; files: string[] }[] };
+    expect(json.unusedKeys).toEqual([
+      { key: 'setup', files: [path.join(dir, 'a.toml'), path.join(dir, 'b.toml')] },
+      { key: 'timeline_id', files: [path.join(dir, 'a.toml')] },
+    ]);
+  });
+});
+
 /** 1-based line and column of the n-th occurrence of `needle` in `text`. */
 function pos(text: string, needle: string, nth = 1): { line: number; column: number } {
   let at = -1;
