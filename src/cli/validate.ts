@@ -96,11 +96,15 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
 
 async function checkCluster(config: Config, report: LoadReport): Promise<{ warnings: PreflightWarning[]; error: string | null }> {
   const client = createEsClient(config.elasticsearch);
+  const rules = report.rules.filter((r) => r.enabled);
   try {
-    await client.info();
-    return { warnings: await preflightRules(client, report.rules.filter((r) => r.enabled)), error: null };
-  } catch (err) {
-    return { warnings: [], error: `cannot reach Elasticsearch (${describeEsConfig(config.elasticsearch)}): ${(err as Error).message}` };
+    // No separate probe: the API key eqlwatch needs has no cluster privilege. When no rule could be checked
+    // at all, the cluster is the problem, not the rules.
+    const warnings = await preflightRules(client, rules);
+    if (rules.length > 0 && warnings.length === rules.length && warnings.every((w) => w.problem === 'check_failed')) {
+      return { warnings: [], error: `cannot reach Elasticsearch (${describeEsConfig(config.elasticsearch)}): ${warnings[0]!.cause}` };
+    }
+    return { warnings, error: null };
   } finally {
     await client.close();
   }

@@ -27,6 +27,8 @@ export interface PreflightWarning {
   /** How many indices the patterns match. */
   indices: number;
   message: string;
+  /** check_failed: the error of the request. */
+  cause?: string;
 }
 
 /** What one rule needs mapped: the query's required fields, plus the override timestamp when there is no fallback. */
@@ -77,8 +79,9 @@ async function checkRule(client: Client, rule: Rule, signal?: AbortSignal): Prom
         `${indices.length} index(es) matching ${patterns}` };
   } catch (err) {
     if (signal?.aborted) throw err;
-    return { ...base, problem: 'check_failed', fields: [], indices: 0,
-      message: `rule "${rule.name}" (${rule.id}): could not check index pattern(s) ${patterns} against the cluster: ${(err as Error).message}` };
+    const cause = (err as Error).message;
+    return { ...base, problem: 'check_failed', fields: [], indices: 0, cause,
+      message: `rule "${rule.name}" (${rule.id}): could not check index pattern(s) ${patterns} against the cluster: ${cause}` };
   }
 }
 
