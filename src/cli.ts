@@ -78,13 +78,16 @@ reached; with --strict, a cluster check warned), else 0.`,
   },
   replay: {
     summary: 'evaluate rules over exported events (NDJSON) with no Elasticsearch; prints alert documents',
-    usage: 'eqlwatch replay --rules <dir|file> <events.ndjson|-> [--rule <rule_id>]',
+    usage: 'eqlwatch replay --rules <dir|file> <events.ndjson|-> [--rule <rule_id>] [--mapping <file> | --es]',
     description: `Each input line is an event: either a search hit {"_index","_id","_source"} (as exported from
 Elasticsearch; alert ids then equal those the worker writes) or a bare _source document.
 Output: one alert document per line, {"_id": …, "_index": …, "_source": …}. Progress goes to stderr.
 Use "-" to read events from stdin.`,
     optionHelp: `  -r, --rules <path>    rule directory or file (required)
       --rule <rule_id>  only this rule (repeatable)
+      --mapping <file>  the indices' mappings (GET <index>/_mapping output), so values and join keys are
+                        coerced as Elasticsearch indexes them, exactly as the worker does
+      --es              read those mappings from the cluster (--config / ES_URL) instead
       --space <id>      Kibana space for alert ids (default "default")
       --now <iso>       alert build time (default: now), for reproducible output`,
     allowPositionals: true,
@@ -94,6 +97,8 @@ Use "-" to read events from stdin.`,
       rule: { type: 'string', multiple: true },
       space: { type: 'string' },
       now: { type: 'string' },
+      mapping: { type: 'string' },
+      es: { type: 'boolean' },
     },
     run: async (v, p) =>
       (await import('./cli/replay.js')).replayCommand({
@@ -102,6 +107,8 @@ Use "-" to read events from stdin.`,
         spaceId: (v.space as string | undefined) ?? 'default',
         now: v.now as string | undefined,
         config: v.config as string | undefined,
+        ...(v.mapping ? { mapping: v.mapping as string } : {}),
+        ...(v.es ? { es: true } : {}),
         input: p,
       }),
   },

@@ -95,7 +95,7 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
       const one = (unknownKey?: string): ConfigError => {
         const pos = locate(issue.path as (string | number)[], unknownKey);
         const message = unknownKey !== undefined ? `${key}: Unrecognized key: "${unknownKey}"` : `${key}: ${issue.message}`;
-        return new ConfigError(message, where, pos.line, pos.column, hintFor(issue.code, key),
+        return new ConfigError(message, where, pos.line, pos.column, hintFor(issue.code, unknownKey ?? key),
           path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
       };
       return issue.code === 'unrecognized_keys' ? issue.keys.map(one) : [one()];
@@ -126,7 +126,13 @@ function dropNulls(v: unknown): unknown {
   return out;
 }
 
+/** Keys of earlier versions, with what replaced them. */
+const REPLACED_KEYS: Record<string, string> = {
+  reorderSlack: 'worker.reorderSlack was replaced by worker.lateness (the lateness tolerance, default 1m): remove it',
+};
+
 function hintFor(code: string, key: string): string {
+  if (code === 'unrecognized_keys' && REPLACED_KEYS[key]) return REPLACED_KEYS[key];
   if (code === 'unrecognized_keys') return 'remove the unknown key or check its spelling against config/eqlwatch.example.yml';
   if (key.startsWith('elasticsearch')) return 'or set ES_URL / ES_API_KEY / ES_USERNAME+ES_PASSWORD in the environment';
   return 'see the configuration reference in README.md';

@@ -21,6 +21,11 @@ interface Entry {
   metric: Metric<string>;
   /** Fixed by the first use. */
   labelNames?: string[];
+  /**
+   * The current value per label set (a histogram's: its observation count), for `value()`: prom-client only
+   * reads metrics asynchronously, and callers (tests, health checks) want a plain number.
+   */
+  current: Map<string, number>;
 }
 
 export interface MetricsOptions {
@@ -38,28 +43,34 @@ export class Metrics {
 
   counter(name: string, help: string): (labels?: Labels, by?: number) => void {
     const e = this.define(name, help, 'counter');
-    return (labels = {}, by = 1) => (this.metric(name, e, labels) as Counter<string>).inc(labels, by);
+    return (labels = {}, by = 1) => {
+      (this.metric(name, e, labels) as Counter<string>).inc(labels, by);
+      const key = labelKey(labels);
+      e.current.set(key, (e.current.get(key) ?? 0) + by);
+    };
   }
 
   gauge(name: string, help: string): (labels: Labels, value: number) => void {
     const e = this.define(name, help, 'gauge');
-    return (labels, value) => (this.metric(name, e, labels) as Gauge<string>).set(labels, value);
+    return (labels, value) => {
+      (this.metric(name, e, labels) as Gauge<string>).set(labels, value);
+      e.current.set(labelKey(labels), value);
+    };
   }
 
   /** `buckets`: upper bounds in the unit of the observed values (seconds for latencies, by convention). */
   histogram(name: string, help: string, buckets: number[]): (labels: Labels, value: number) => void {
     const e = this.define(name, help, 'histogram', buckets);
-    return (labels, value) => (this.metric(name, e, labels) as Histogram<string>).observe(labels, value);
+    return (labels, value) => {
+      (this.metric(name, e, labels) as Histogram<string>).observe(labels, value);
+      const key = labelKey(labels);
+      e.current.set(key, (e.current.get(key) ?? 0) + 1);
+    };
   }
 
   /** A counter's or gauge's current value for exactly these labels (a histogram's: its observation count). */
-  async value(name: string, labels: Labels = {}): Promise<number | undefined> {
-    const e = this.entries.get(name);
-    if (!e) return undefined;
-    const values = (await e.metric.get()).values as { value: number; labels: Labels; metricName?: string }[];
-    const key = labelKey(labels);
-    const wanted = e.kind === 'histogram' ? `${name}_count` : name;
-    return values.find((v) => (v.metricName ?? name) === wanted && labelKey(v.labels) === key)?.value;
+  value(name: string, labels: Labels = {}): number | undefined {
+    return this.entries.get(name)?.current.get(labelKey(labels));
   }
 
   /** The Prometheus text exposition (format 0.0.4). */
@@ -74,7 +85,7 @@ export class Metrics {
   private define(name: string, help: string, kind: Kind, buckets?: number[]): Entry {
     let e = this.entries.get(name);
     if (!e) {
-      e = { kind, help, ...(buckets ? { buckets } : {}), metric: this.create(name, help, kind, [], buckets) };
+      e = { kind, help, ...(buckets ? { buckets } : {}), metric: this.create(name, help, kind, [], buckets), current: new Map() };
       // No series until something is recorded (prom-client starts a label-less metric at 0).
       (e.metric as Counter<string>).remove({});
       this.entries.set(name, e);
