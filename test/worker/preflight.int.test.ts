@@ -132,8 +132,11 @@ describe('start check against the cluster', () => {
       expect(sampleValue(m, 'eqlwatch_rule_preflight_warning', { rule_id: 'pf-no-index', rule_name: 'Rule pf-no-index', problem: 'no_index' })).toBe(1);
       expect(sampleValue(m, 'eqlwatch_rule_preflight_warning', { rule_id: 'pf-unmapped', problem: 'unmapped_fields' })).toBe(1);
       expect(sampleValue(m, 'eqlwatch_rule_preflight_warning', { rule_id: 'pf-ok' })).toBeUndefined();
-      // Default process metrics come with the worker's registry.
-      expect(m.types.get('process_resident_memory_bytes')).toBe('gauge');
+      // Every metric the worker exported before prom-client, under its name and type, and the default process metrics.
+      const types = { eqlwatch_rule_runs_total: 'counter', eqlwatch_events_read_total: 'counter', eqlwatch_alerts_written_total: 'counter',
+        eqlwatch_errors_total: 'counter', eqlwatch_notifications_total: 'counter', eqlwatch_rule_lag_seconds: 'gauge',
+        eqlwatch_rule_last_success_timestamp_seconds: 'gauge', process_resident_memory_bytes: 'gauge', process_cpu_seconds_total: 'counter' };
+      for (const [name, type] of Object.entries(types)) expect(m.types.get(name), name).toBe(type);
     } finally {
       expect((await w.stop('SIGTERM')).code).toBe(0);
     }
