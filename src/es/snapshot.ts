@@ -212,8 +212,10 @@ export class ReadSnapshot {
       },
       'counting documents',
     );
+    // A point in time over no shard at all (the pattern matched no index when it was opened) has no aggregations.
+    if (res._shards.total === 0) return buckets.map(() => 0);
     const agg = (res.aggregations?.buckets as { buckets?: { doc_count: number }[] } | undefined)?.buckets;
-    if (!Array.isArray(agg) || agg.length !== buckets.length) throw new IncompleteReadError('the count aggregation returned no buckets');
+    if (!Array.isArray(agg) || agg.length !== buckets.length) throw new IncompleteReadError(`the count aggregation returned ${Array.isArray(agg) ? agg.length : 'no'} bucket(s) for ${buckets.length}`);
     return agg.map((b) => b.doc_count);
   }
 
