@@ -254,11 +254,12 @@ function finish(
   if (badType) errors.push(at([...rulePrefix, 'type'], `unknown rule type "${type}"`, didYouMean(type, DETECTION_RULES_TYPES) ?? `detection-rules types are ${DETECTION_RULES_TYPES.join(', ')}; eqlwatch runs "eql"`));
   if (badLanguage) errors.push(at([...rulePrefix, 'language'], `unknown query language "${language}"`, didYouMean(language, DETECTION_RULES_LANGUAGES) ?? `detection-rules languages are ${DETECTION_RULES_LANGUAGES.join(', ')}; eqlwatch runs "eql"`));
   if (badType || badLanguage) return invalid(file, ...errors);
-  if (errors.length === 0 && typeof type === 'string' && type !== 'eql') {
-    return { kind: 'skipped', file, reason: `not an EQL rule (type "${type}"${typeof language === 'string' ? `, language "${language}"` : ''}): eqlwatch runs EQL rules only` };
-  }
-  if (errors.length === 0 && typeof language === 'string' && language !== 'eql') {
-    return { kind: 'skipped', file, reason: `not an EQL rule (language "${language}"): eqlwatch runs EQL rules only` };
+  const otherType = typeof type === 'string' && type !== 'eql';
+  if (otherType || (typeof language === 'string' && language !== 'eql')) {
+    // Not eqlwatch's to check further; a problem already found in the file (a stray table) is still reported.
+    if (errors.length > 0) return invalid(file, ...errors);
+    const what = otherType ? `type "${type}"${typeof language === 'string' ? `, language "${language}"` : ''}` : `language "${language}"`;
+    return { kind: 'skipped', file, reason: `not an EQL rule (${what}): eqlwatch runs EQL rules only` };
   }
 
   // Unknown keys: a typo must not leave a detection running on defaults. Keys detection-rules defines and
