@@ -7,7 +7,7 @@
  * out and counted.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -61,7 +61,12 @@ async function schemaSource(o: ReplayOptions, config: Config | null): Promise<Sc
 
 export async function replayCommand(o: ReplayOptions): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  if (!o.rules || o.input.length !== 1) {
+  const missing = [
+    ...(o.rules ? [] : ['--rules <dir|file> (the rules to evaluate)']),
+    ...(o.input.length === 0 ? ['the events file (an NDJSON export, or "-" for standard input)'] : []),
+  ];
+  if (missing.length > 0 || o.input.length > 1) {
+    err(missing.length > 0 ? `eqlwatch replay: missing ${missing.join(' and ')}` : `eqlwatch replay: one events file expected, got ${o.input.length}: ${o.input.join(' ')}`);
     err('Usage: eqlwatch replay --rules <dir|file> <events.ndjson|->');
     return 2;
   }
@@ -103,7 +108,13 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
 async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; maxPending: number }): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
   const { now, alertsIndex, kibanaUrl, maxPending } = c;
-  const report = await loadRules(o.rules!);
+  let report;
+  try {
+    report = await loadRules(o.rules!);
+  } catch (e) {
+    err(`eqlwatch replay: cannot read rules at ${o.rules}: ${(e as Error).message}\nhint: pass --rules <dir|file> pointing at your rule files`);
+    return 2;
+  }
   for (const e of report.errors) err(e.format());
   for (const s of report.skipped) err(`skipped ${s.file}: ${s.reason}`);
   const rules = report.rules.filter((r) => r.enabled && (o.only.length === 0 || o.only.includes(r.id)));
@@ -111,7 +122,12 @@ async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date
     err('eqlwatch replay: no enabled rule to run');
     return 1;
   }
-  const { hits, bad } = await readHits(o.input[0]!);
+  const input = o.input[0]!;
+  if (input !== '-' && !existsSync(input)) {
+    err(`eqlwatch replay: cannot read events file ${input}: no such file\nhint: give an NDJSON export, or "-" to read standard input`);
+    return 2;
+  }
+  const { hits, bad } = await readHits(input);
   err(`read ${hits.length} event(s)${bad ? `, ${bad} malformed line(s) skipped` : ''}; running ${rules.length} rule(s)`);
   const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, alertsIndex };
   let total = 0;

@@ -19,6 +19,7 @@ import { startOpsServer } from '../ops/http.js';
 import { loadRules } from '../rules/load.js';
 import { notificationDocs } from '../alerts/notification-view.js';
 import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
+import { checkRulesAgainstCluster } from './preflight.js';
 import { prepareRule, type PreparedRule } from './prepared-rule.js';
 import { rescanRule } from './rescan.js';
 import { runMetrics } from './run-metrics.js';
@@ -174,7 +175,9 @@ async function recordDelivery(client: Client, alertsIndex: string, item: OutboxI
 /** Start-up against Elasticsearch: an unreachable or refusing cluster is one clear error, not a stack trace. */
 async function startServices(l: Loaded, metrics: Metrics): Promise<Awaited<ReturnType<typeof prepareServices>> | null> {
   try {
-    return await prepareServices(l, metrics);
+    const services = await prepareServices(l, metrics);
+    await checkRulesAgainstCluster(l.client, l.rules.map((p) => p.rule), l.logger, metrics);
+    return services;
   } catch (err) {
     const e = err as Error;
     l.logger.fatal({ 'error.message': e.message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${e.message}`);
@@ -237,7 +240,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   const l = await load(opts);
   if (typeof l === 'number') return l;
   const { config, logger } = l;
-  const metrics = new Metrics();
+  const metrics = new Metrics({ processMetrics: true });
   const services = await startServices(l, metrics);
   if (services === null) {
     await l.client.close();
@@ -315,6 +318,10 @@ export async function notifyTestCommand(opts: { config?: string; channel?: strin
   }
   const config = configOrExitCode(opts.config);
   if (typeof config === 'number') return config;
+  if (!Object.hasOwn(config.notify.channels, opts.channel)) {
+    process.stderr.write(`eqlwatch notify-test: no channel "${opts.channel}" under notify.channels (configured: ${Object.keys(config.notify.channels).join(', ') || 'none'})\n`);
+    return 2;
+  }
   try {
     const result = await notifyTest(opts.channel, notifyConfig(config));
     process.stdout.write(`sent a test notification through "${result.channel}" (notification id ${result.notificationId})\n`);

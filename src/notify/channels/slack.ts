@@ -1,6 +1,7 @@
 /** Slack incoming webhook: POST the Block Kit message as JSON. */
 import type { Channel, Deliverable } from './channel.js';
 import { postJson } from './http.js';
+import { jsonText } from '../render/escape.js';
 import { renderSlack } from '../render/slack.js';
 import type { RenderOptions } from '../render/common.js';
 
@@ -20,6 +21,6 @@ export class SlackChannel implements Channel {
 
   async send(d: Deliverable): Promise<void> {
     const msg = renderSlack({ notificationId: d.notificationId, payload: d.payload, suppressed: d.suppressed }, this.opts.render);
-    await postJson(this.opts.webhookUrl, JSON.stringify(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`);
+    await postJson(this.opts.webhookUrl, jsonText(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`);
   }
 }
