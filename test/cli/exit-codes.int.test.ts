@@ -144,6 +144,22 @@ const CASES: Record<string, () => Promise<void>> = {
     expect((await up(['replay', '--rules', env.rulesDir, '--now', 'tuesday', events])).code).toBe(2);
     expect((await up(['replay', '--rules', env.rulesDir, '--config', badConfig, events])).code).toBe(2);
   },
+  '`rescan`|0': async () => {
+    const run = await up(['rescan', '--config', env.configFile, '--rule', 'exit-ok', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z']);
+    expect(run.code, run.stderr).toBe(0);
+  },
+  '`rescan`|1': async () => {
+    const unreachable = await down(['rescan', '--config', env.configFile, '--rule', 'exit-ok', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot use Elasticsearch/);
+  },
+  '`rescan`|2': async () => {
+    const missing = await up(['rescan', '--config', env.configFile, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing --rule/);
+    expect((await up(['rescan', '--config', env.configFile, '--rule', 'exit-ok', '--from', 'yesterday', '--to', '2026-01-02T00:00:00Z'])).code).toBe(2);
+    expect((await up(['rescan', '--config', env.configFile, '--rule', 'no-such-rule', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z'])).code).toBe(2);
+  },
   '`setup`|0': async () => {
     const run = await up(['setup', '--config', env.configFile]);
     expect(run.code, run.stderr).toBe(0);
