@@ -350,6 +350,12 @@ class RuleRun {
         `rule ${this.rule.name}: ${this.health.evicted} pending partial sequence(s) evicted (worker.maxPendingSequences=${s.maxPendingSequences} per stage, or the stored state's size bound); a partner arriving for them later will not be joined. Raise worker.maxPendingSequences or narrow the rule`,
       );
     }
+    if (stats.repeated > 0) {
+      this.log.warn(
+        { 'rule.id': this.rule.id, 'rule.name': this.rule.name, repeated: stats.repeated },
+        `rule ${this.rule.name}: Elasticsearch returned ${stats.repeated} event(s) twice at a page boundary; each was evaluated once`,
+      );
+    }
     if (this.health.outOfOrder > 0) {
       this.log.warn(
         { 'rule.id': this.rule.id, 'rule.name': this.rule.name, out_of_order: this.health.outOfOrder },

@@ -115,6 +115,15 @@ describe('RuleEngine: sequence state across windows', () => {
     expect(engine.stats.outOfOrder).toBe(1);
   });
 
+  it('the same document returned twice at a page boundary is evaluated once, and counted', () => {
+    const p = prepareRule(SEQ);
+    const engine = newEngine(p, opts);
+    const c = proc('c', 1, 'curl');
+    const got = [...engine.consume(clone([c])), ...engine.consume(clone([proc('x', 1, 'ls')])), ...engine.consume(clone([c, proc('m', 2, 'chmod')])), ...engine.complete(T0 + 60_000)];
+    expect(ids(got)).toEqual([['c', 'm']]);
+    expect(engine.stats.repeated).toBe(1);
+  });
+
   it('the stored state stays within its size bound: the oldest pending sequences are evicted and counted', () => {
     const p = prepareRule(SEQ);
     const engine = newEngine(p, { maxPendingPerStage: 10_000, maxStateBytes: 20_000 });
