@@ -10,6 +10,8 @@ import { loadConfig, ConfigError } from '../config/load.js';
 import { loadRules } from '../rules/load.js';
 import { alertsForMatches, indexMatches, newEngine, prepareRule } from '../worker/prepared-rule.js';
 import type { EngineHit } from '../worker/rule-engine.js';
+import { evaluateSampleRule } from '../worker/sample-rule.js';
+import type { LinkTarget } from '../alerts/links.js';
 
 export interface ReplayOptions {
   rules?: string;
@@ -33,11 +35,13 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   }
   let alertsIndex = 'eqlwatch-alerts-default';
   let kibanaUrl: string | null = null;
+  let linkTarget: LinkTarget = 'discover';
   if (o.config) {
     try {
       const { config } = loadConfig(o.config);
       alertsIndex = config.alerts.index;
       kibanaUrl = config.kibana.url ?? null;
+      if (config.alerts.promotion.enabled) linkTarget = 'security';
     } catch (e) {
       if (e instanceof ConfigError) {
         err(e.format());
@@ -56,14 +60,16 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   }
   const { hits, bad } = await readHits(o.input[0]!);
   err(`read ${hits.length} event(s)${bad ? `, ${bad} malformed line(s) skipped` : ''}; running ${rules.length} rule(s)`);
-  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, alertsIndex };
+  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, linkTarget };
   let total = 0;
   for (const rule of rules) {
     const prepared = prepareRule(rule);
-    const engine = newEngine(prepared, { reorderSlackMs: 0, maxPendingPerStage: 100_000 });
     // Copies: the engine annotates _source, and several rules may read the same hit.
     const mine = hits.filter((h) => h.bare || indexMatches(rule.index, h.hit._index)).map((h) => ({ ...h.hit, _source: { ...h.hit._source } }));
-    const matches = engine.consume(mine, Infinity, true);
+    // Sample rules: one window holding every event, in file order (Elasticsearch's index order).
+    const matches = prepared.compiled.kind === 'sample'
+      ? evaluateSampleRule(prepared, mine).matches
+      : newEngine(prepared, { reorderSlackMs: 0, maxPendingPerStage: 100_000 }).consume(mine, Infinity, true);
     const { alerts, truncated } = alertsForMatches(prepared, matches, ctx);
     for (const a of alerts) process.stdout.write(`${JSON.stringify({ _id: a.id, _index: alertsIndex, _source: a.doc })}\n`);
     total += alerts.length;

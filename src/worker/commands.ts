@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { createEsClient } from '../es/client.js';
 import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
+import { ensurePromotionTarget, type PromotionTarget } from '../es/promotion-target.js';
 import { EsStateStore } from '../es/state-store.js';
 import { setupKibana } from '../kibana/setup.js';
 import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
@@ -57,7 +58,12 @@ async function load(opts: { config?: string; rules?: string }): Promise<Loaded |
   }
   for (const e of report.errors) logger.error({ 'file.path': e.file, 'file.line': e.line, 'file.column': e.column, hint: e.hint }, `invalid rule: ${e.format()}`);
   for (const s of report.skipped) logger.warn({ 'file.path': s.file }, `skipped ${s.file}: ${s.reason}`);
-  const rules = report.rules.filter((r) => r.enabled).map(prepareRule);
+  const prepared = report.rules.filter((r) => r.enabled).map(prepareRule);
+  // Sample rules are evaluated by worker/sample-rule.ts (replay); the worker's read path does not run them yet.
+  for (const p of prepared.filter((x) => x.compiled.kind === 'sample')) {
+    logger.warn({ 'rule.id': p.rule.id, 'file.path': p.rule.source.file }, `rule ${p.rule.name} is a sample rule: "eqlwatch replay" evaluates it, the worker does not run sample rules yet`);
+  }
+  const rules = prepared.filter((x) => x.compiled.kind !== 'sample');
   logger.info({ rules: rules.length, invalid: report.errors.length, skipped: report.skipped.length }, `loaded ${rules.length} enabled rule(s) from ${rulesDir}; connecting to Elasticsearch ${describeEsConfig(config.elasticsearch)}`);
   return { config, logger, client: createEsClient(config.elasticsearch), rules, ruleErrors: report.errors.length };
 }
@@ -69,7 +75,6 @@ function notifyConfig(config: Config): NotifyConfig {
       ...config.notify.kibana,
       ...(config.kibana.url ? { url: config.kibana.url } : {}),
       spaceId: config.notify.kibana.spaceId ?? config.alerts.spaceId,
-      alertsIndex: config.alerts.index,
     },
   };
 }
@@ -79,7 +84,12 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const { config, client, logger } = l;
   const store = new EsStateStore(client, { index: config.state.index });
   const outbox = new EsOutbox(client, { index: config.notify.outbox.index });
-  await Promise.all([ensureAlertsIndex(client, { alias: config.alerts.index }), store.ensureIndex(), outbox.ensureIndex()]);
+  const [, , , promotion] = await Promise.all([
+    ensureAlertsIndex(client, { alias: config.alerts.index }),
+    store.ensureIndex(),
+    outbox.ensureIndex(),
+    ensurePromotion(client, config),
+  ]);
   const nc = notifyConfig(config);
   const notifier = new Notifier(nc, outbox);
   const channels = buildChannels(nc);
@@ -98,6 +108,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     alertsIndex: config.alerts.index,
     spaceId: config.alerts.spaceId,
     kibanaUrl: config.kibana.url ?? null,
+    promotion,
     settings: {
       ingestDelayMs: config.worker.ingestDelay,
       maxWindowMs: config.worker.maxWindow,
@@ -158,6 +169,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver };
+}
+
+/** The promotion target when promotion is on (alerts.promotion.enabled), else null. */
+async function ensurePromotion(client: Client, config: Config): Promise<{ target: PromotionTarget; namespace: string } | null> {
+  if (!config.alerts.promotion.enabled) return null;
+  const namespace = config.alerts.promotion.namespace;
+  return { target: await ensurePromotionTarget(client, namespace), namespace };
 }
 
 /**
@@ -274,11 +292,18 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
     out(`state: index ${config.state.index} ready`);
     await new EsOutbox(client, { index: config.notify.outbox.index }).ensureIndex();
     out(`notifications: outbox index ${config.notify.outbox.index} ready`);
+    const promotion = await ensurePromotion(client, config);
+    if (promotion) out(`promotion: ${promotion.target.kind === 'data_stream' ? 'data stream' : 'index'} ${promotion.target.index} ready`);
+    else out('promotion: off (alerts.promotion.enabled: false); alerts stay out of Kibana\'s Security app');
     if (config.kibana.url) {
       const k = await setupKibana(config);
       out(`kibana: data view "${k.dataViewTitle}" (${k.dataViewId}) and saved search "${k.savedSearchTitle}" ready`);
+      if (k.promotionRule) {
+        out(`kibana: promotion rule "${k.promotionRule.name}" (rule_id ${k.promotionRule.ruleId}) ${k.promotionRule.created ? 'created' : 'updated'} in space ${config.alerts.spaceId}: eqlwatch alerts appear in Security → Alerts within about a minute`);
+      }
     } else {
-      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead');
+      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead' +
+        (promotion ? ', and create the promotion rule (README, "Alerts in Kibana\'s Security app")' : ''));
     }
     return 0;
   } catch (err) {

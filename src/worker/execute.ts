@@ -9,11 +9,11 @@ import type { Client } from '@elastic/elasticsearch';
 import type { BuiltAlert } from '../alerts/build.js';
 import type { KeyTuple } from '../eql/compiled.js';
 import { and, narrowByKeys, or, pushdownAny, pushdownQuery, type QueryDsl } from '../eql/pushdown.js';
-import { writeAlerts, type FailedAlert } from '../es/alert-writer.js';
 import { fetchFieldSchema, fetchIgnoreAbove } from '../es/field-caps.js';
 import { readWindow, type Hit } from '../es/source.js';
 import { ConflictError, type EsStateStore, type RuleState, type StateVersion } from '../es/state-store.js';
 import type { Logger } from '../ops/logger.js';
+import { writeAlertBatch, type AlertSinkDeps } from './alert-sink.js';
 import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
 import type { EngineHit, RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
 import { planWindows, type Window } from './windows.js';
@@ -26,6 +26,8 @@ export interface ExecuteDeps {
   alertsIndex: string;
   spaceId: string;
   kibanaUrl: string | null;
+  /** Promotion documents for Kibana's Security app (alert-sink.ts); null when off. Also makes alert links point there. */
+  promotion?: AlertSinkDeps['promotion'];
   settings: {
     ingestDelayMs: number;
     maxWindowMs: number;
@@ -59,13 +61,6 @@ export interface WindowReport {
 export type ExecuteResult =
   | { status: 'skipped'; reason: string }
   | { status: 'ok' | 'aborted'; windows: WindowReport[]; gap: Window | null; lagMs: number };
-
-export class AlertWriteError extends Error {
-  constructor(readonly failed: FailedAlert[]) {
-    super(`${failed.length} alert(s) could not be written: ${failed.slice(0, 3).map((f) => `${f.id} (${f.status} ${f.reason})`).join('; ')}`);
-    this.name = 'AlertWriteError';
-  }
-}
 
 export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<ExecuteResult> {
   const { store, workerId, settings } = deps;
@@ -113,12 +108,12 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
       const repaired = lateEvents > 0 ? await repairLate(deps, p, filters, lateHits, w) : { matches: [], read: 0, complete: true };
       const matches = [...read.matches, ...repaired.matches].slice(0, p.rule.maxSignals);
       const totalMatches = read.totalMatches + repaired.matches.length;
-      const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
-      const { alerts } = alertsForMatches(p, matches, ctx);
+      const ctx = { now: new Date(now()), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, linkTarget: deps.promotion ? ('security' as const) : ('discover' as const) };
+      const { alerts, loopsPrevented } = alertsForMatches(p, matches, ctx);
       // Only max_signals matches are kept in memory; the rest are counted (Kibana's limit, logged below).
       const truncated = totalMatches - Math.min(totalMatches, p.rule.maxSignals);
       const unique = dedupeById(alerts);
-      const written = await writeAlertsDurably(deps, unique);
+      const written = await writeAlertBatch(deps, unique, loopsPrevented);
       deps.afterAlertsWritten?.();
       if (deps.onAlerts && unique.length > 0) await deps.onAlerts(unique, p);
       // Only now is the window durable: advance the checkpoint with the matcher state, and renew the lease.
@@ -291,39 +286,6 @@ async function readAndEvaluate(
   totalMatches += released.length;
   for (const m of released) if (matches.length < p.rule.maxSignals) matches.push(m);
   return { matches, eventsRead, totalMatches };
-}
-
-/**
- * Writes alerts; documents the index rejects for good (typically an attacker-shaped event whose fields
- * conflict with the alerts mapping) are written again in a degraded form: the alert fields indexed, the
- * event kept unindexed under `eqlwatch.source`. A malformed event therefore never blocks the rule's
- * checkpoint or loses its alert. Only if that fails too does the run fail (and the window is retried).
- */
-async function writeAlertsDurably(deps: ExecuteDeps, alerts: BuiltAlert[]) {
-  const written = await writeAlerts(deps.client, deps.alertsIndex, alerts);
-  if (written.failed.length === 0) return written;
-  const byId = new Map(alerts.map((a) => [a.id, a]));
-  const retry = written.failed.map((f) => ({ id: f.id, doc: degradedAlert(byId.get(f.id)!.doc, f.reason) }));
-  deps.logger.warn(
-    { failed: written.failed.slice(0, 5), count: written.failed.length },
-    `${written.failed.length} alert(s) rejected by the alerts index (mapping conflicts); writing them with the event unindexed under eqlwatch.source`,
-  );
-  const again = await writeAlerts(deps.client, deps.alertsIndex, retry);
-  if (again.failed.length > 0) throw new AlertWriteError(again.failed);
-  return { created: written.created + again.created, duplicates: written.duplicates + again.duplicates, failed: [] };
-}
-
-/** The alert's own fields stay indexed; everything copied from the event moves under `eqlwatch.source`. */
-export function degradedAlert(doc: Record<string, unknown>, reason: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const source: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) {
-    const own = (k.startsWith('kibana.') && !k.startsWith('kibana.alert.original_')) || k === '@timestamp' || k === 'event.kind';
-    if (own) out[k] = v;
-    else source[k] = v;
-  }
-  out.eqlwatch = { source, degraded: reason.slice(0, 1000) };
-  return out;
 }
 
 /** Upper bound of events one late-event re-evaluation reads. */

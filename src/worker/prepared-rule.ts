@@ -35,17 +35,20 @@ export interface AlertBatch {
   alerts: BuiltAlert[];
   /** Matches beyond max_signals, not alerted (logged as Kibana's "maximum alert limit" warning). */
   truncated: number;
+  /** Matches on this rule's own alerts, not alerted again (Kibana's loop guard, see alerts/lineage.ts). */
+  loopsPrevented: number;
 }
 
 /** At most `max_signals` matches (a sequence counts once, as in Kibana), earliest first. */
 export function alertsForMatches(p: PreparedRule, matches: RuleMatch[], ctx: AlertContext): AlertBatch {
   const kept = matches.slice(0, p.rule.maxSignals);
-  const alerts = kept.flatMap((m) =>
-    m.kind === 'event'
-      ? [buildEventAlert(p.rule, m.hit, ctx)]
-      : buildSequenceAlerts(p.rule, m.hits, ctx),
-  );
-  return { alerts, truncated: matches.length - kept.length };
+  let loopsPrevented = 0;
+  const alerts = kept.flatMap((m) => {
+    const built = m.kind === 'event' ? [buildEventAlert(p.rule, m.hit, ctx)].filter((a) => a !== null) : buildSequenceAlerts(p.rule, m.hits, ctx);
+    if (built.length === 0) loopsPrevented++;
+    return built;
+  });
+  return { alerts, truncated: matches.length - kept.length, loopsPrevented };
 }
 
 /** Does an index name match a rule's index patterns (`*` wildcards, `-pattern` exclusions, `a,b` lists)? */

@@ -68,7 +68,7 @@ export class RuleEngine {
     private readonly options: RuleEngineOptions,
     state?: RuleEngineState | null,
   ) {
-    if (compiled.kind === 'sample') throw new Error('sample queries cannot run as detection rules (Kibana rejects them too)');
+    if (compiled.kind === 'sample') throw new Error('sample rules are evaluated per window by evaluateSampleRule (sample-rule.ts), not by the streaming engine');
     if (compiled.kind === 'sequence') {
       const matcherOptions = { maxPendingPerStage: options.maxPendingPerStage };
       this.matcher = state?.matcher
