@@ -47,6 +47,9 @@ describe('setupKibana', () => {
     expect(k.received.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST /api/data_views/data_view',
       `POST /api/saved_objects/search/${SAVED_SEARCH_ID}?overwrite=true`,
+      // The promotion rule exists (the receiver answers 200): it is updated, not created twice.
+      'GET /api/detection_engine/rules?rule_id=eqlwatch-promotion-default',
+      'PUT /api/detection_engine/rules',
     ]);
     for (const r of k.received) {
       expect(r.headers['kbn-xsrf']).toBeTruthy();

@@ -149,7 +149,7 @@ describe('RuleEngine: hostile events', () => {
     const m = proc('real-chmod', 2, 'chmod', 'h1', { [HIT_REF]: forged });
     const matches = newEngine(p, opts).consume([c, m], Infinity, true);
     expect(ids(matches)).toEqual([['real-curl', 'real-chmod']]);
-    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null, alertsIndex: 'a' });
+    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null });
     expect(alerts).toHaveLength(3);
     for (const a of alerts) {
       expect(JSON.stringify(a.doc)).not.toContain('victim');
