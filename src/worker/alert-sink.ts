@@ -93,7 +93,8 @@ export function degradedAlert(doc: Record<string, unknown>, reason: string): Rec
   const out: Record<string, unknown> = {};
   const source: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) {
-    const own = (k.startsWith('kibana.') && !k.startsWith('kibana.alert.original_')) || k.startsWith('eqlwatch.') || k === '@timestamp' || k === 'event.kind';
+    const copied = k.startsWith('kibana.alert.original_event') || k.startsWith('kibana.alert.original_data_stream');
+    const own = (k.startsWith('kibana.') && !copied) || k.startsWith('eqlwatch.') || k === '@timestamp' || k === 'event.kind';
     if (own) out[k] = v;
     else source[k] = v;
   }
