@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2019 from 'ajv/dist/2019.js';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
@@ -65,8 +65,8 @@ async function kibanaReceiver(): Promise<{ url: string; received: Received[] }> 
       received.push({ method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body });
       const send = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
       if (u.pathname.endsWith('/api/detection_engine/rules')) {
-        const ruleId = req.method === 'GET' ? u.searchParams.get('rule_id') : String(body?.rule_id);
-        if (req.method === 'GET') return rules.has(ruleId!) ? send(200, rules.get(ruleId!)) : send(404, { message: `rule_id: "${ruleId}" not found`, status_code: 404 });
+        const ruleId = (req.method === 'GET' ? u.searchParams.get('rule_id') : String(body?.rule_id)) ?? '';
+        if (req.method === 'GET') return rules.has(ruleId) ? send(200, rules.get(ruleId)) : send(404, { message: `rule_id: "${ruleId}" not found`, status_code: 404 });
         if (req.method === 'POST') {
           if (rules.has(ruleId)) return send(409, { message: `rule_id: "${ruleId}" already exists`, status_code: 409 });
           rules.set(ruleId, { ...body, id: '6541b99a-dee9-4f6d-a86d-dbd1869d73b1' });
