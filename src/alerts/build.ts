@@ -125,13 +125,13 @@ function ignoredFields(removed: readonly string[]): Record<string, unknown> {
   return { 'eqlwatch.ignored_fields': listed };
 }
 
+/** Kibana `getValidDateFromDoc`: the event's `@timestamp` as an ISO date, or nothing when it is not a date. */
 function originalTime(hit: SourceHit): string | undefined {
   const ts = getPath(hit._source, '@timestamp');
   const value = Array.isArray(ts) ? ts[0] : ts;
-  if (typeof value === 'string') return value;
+  const ms = typeof value === 'string' ? (/^\d+$/.test(value) ? Number(value) : Date.parse(value)) : typeof value === 'number' ? value : Number.NaN;
   // Event fields are attacker-controlled: a number outside the Date range must not throw (and stall the rule).
-  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= 8.64e15) return new Date(value).toISOString();
-  return undefined;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
 }
 
 interface AlertSpecifics {

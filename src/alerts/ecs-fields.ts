@@ -18,6 +18,7 @@ import { EcsFlat } from '@elastic/ecs';
 
 interface EcsFlatField {
   type: string;
+  object_type?: string;
   ignore_above?: number;
   index?: boolean;
   doc_values?: boolean;
@@ -39,6 +40,8 @@ const PORTABLE: Record<string, string> = {
 
 function leafMapping(f: EcsFlatField): FieldMapping {
   const type = PORTABLE[f.type] ?? f.type;
+  // Key/value objects (`labels`, `container.labels`): their keys are mapped as they come, as `object_type`.
+  if (type === 'object' && f.object_type) return { type, dynamic: true };
   const m: FieldMapping = { type };
   if (type === 'keyword') m.ignore_above = f.ignore_above ?? (f.type === 'wildcard' ? LONG_KEYWORD_IGNORE_ABOVE : DEFAULT_IGNORE_ABOVE);
   if (f.index === false) m.index = false;
@@ -49,7 +52,7 @@ function leafMapping(f: EcsFlatField): FieldMapping {
   return m;
 }
 
-function build(): { leaves: Map<string, FieldMapping>; nested: Set<string>; objects: Set<string> } {
+function build(): { leaves: Map<string, FieldMapping>; nested: Set<string>; objects: Set<string>; keyValue: Map<string, string> } {
   const flat = EcsFlat as unknown as Record<string, EcsFlatField>;
   const nested = new Set(Object.keys(flat).filter((k) => flat[k]!.type === 'nested'));
   const underNested = (path: string): boolean => {
@@ -63,7 +66,8 @@ function build(): { leaves: Map<string, FieldMapping>; nested: Set<string>; obje
     leaves.set(path, leafMapping(f));
     for (let dot = path.indexOf('.'); dot > 0; dot = path.indexOf('.', dot + 1)) objects.add(path.slice(0, dot));
   }
-  return { leaves, nested, objects };
+  const keyValue = new Map(Object.entries(flat).filter(([, f]) => f.type === 'object' && f.object_type).map(([p, f]) => [p, PORTABLE[f.object_type!] ?? f.object_type!]));
+  return { leaves, nested, objects, keyValue };
 }
 
 const built = build();
@@ -72,6 +76,14 @@ const built = build();
 export const ECS_FIELDS: ReadonlyMap<string, FieldMapping> = built.leaves;
 /** ECS fields of type `nested` (not mapped; their values must be objects). */
 export const ECS_NESTED_FIELDS: ReadonlySet<string> = built.nested;
+/** ECS key/value objects (`labels`, `container.labels`) → the type of their values (`keyword`); values must be flat. */
+export const ECS_KEY_VALUE_OBJECTS: ReadonlyMap<string, string> = built.keyValue;
+/** Dynamic templates that map the keys of the key/value objects with their ECS `object_type`. */
+export function keyValueTemplates(): Record<string, unknown>[] {
+  return [...ECS_KEY_VALUE_OBJECTS].map(([path, type]) => ({
+    [`ecs_${path.replace(/\./g, '_')}`]: { path_match: `${path}.*`, mapping: type === 'keyword' ? { type, ignore_above: DEFAULT_IGNORE_ABOVE } : { type } },
+  }));
+}
 /** Paths that are objects in ECS because ECS fields live under them (`host`, `process.parent`, …). */
 export const ECS_OBJECT_PATHS: ReadonlySet<string> = built.objects;
 /** Version of the installed `@elastic/ecs` field table (recorded in the templates' `_meta`). */

@@ -11,7 +11,7 @@
  * only in the source event. Pure; the input is never modified (several rules may share one event).
  */
 import { isIP } from 'node:net';
-import { ECS_FIELDS, ECS_NESTED_FIELDS, ECS_OBJECT_PATHS } from './ecs-fields.js';
+import { ECS_FIELDS, ECS_KEY_VALUE_OBJECTS, ECS_NESTED_FIELDS, ECS_OBJECT_PATHS } from './ecs-fields.js';
 
 export const MAX_DEPTH = 100;
 
@@ -67,7 +67,7 @@ function fitValue(value: unknown, path: string, depth: number, removed: Set<stri
 
 /** Kibana `computeIsEcsCompliant`: does this (non-array) value fit the ECS mapping at `path`? */
 export function fits(value: unknown, path: string): boolean {
-  if (!parentsAreObjects(path)) return false;
+  if (!parentsAreObjects(path, value)) return false;
   if (ECS_NESTED_FIELDS.has(path)) return isPlainObject(value);
   const field = ECS_FIELDS.get(path);
   if (field === undefined) return ECS_OBJECT_PATHS.has(path) ? isPlainObject(value) : true;
@@ -97,10 +97,15 @@ export function fits(value: unknown, path: string): boolean {
   }
 }
 
-/** A dotted key below an ECS leaf (`host.name.first` where `host.name` is a keyword) has no place in the mapping. */
-function parentsAreObjects(path: string): boolean {
+/**
+ * A dotted key below an ECS leaf (`host.name.first` where `host.name` is a keyword) has no place in the mapping;
+ * below a key/value object (`labels.*`) only flat values do (ECS: "should not contain nested objects").
+ */
+function parentsAreObjects(path: string, value: unknown): boolean {
   for (let dot = path.indexOf('.'); dot > 0; dot = path.indexOf('.', dot + 1)) {
-    const parent = ECS_FIELDS.get(path.slice(0, dot));
+    const prefix = path.slice(0, dot);
+    if (ECS_KEY_VALUE_OBJECTS.has(prefix)) return !isPlainObject(value) && path.indexOf('.', dot + 1) < 0;
+    const parent = ECS_FIELDS.get(prefix);
     if (parent !== undefined && parent.type !== 'object' && parent.type !== 'flattened' && parent.type !== 'geo_point') return false;
   }
   return true;

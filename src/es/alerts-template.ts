@@ -15,11 +15,13 @@
  *    (alerts/sanitize.ts, Kibana's traverse_and_mutate_doc) and listed in `eqlwatch.ignored_fields`;
  *  - `index.mapping.ignore_malformed` as a second line (as Kibana's alerts-as-data and Elastic's logs
  *    templates do): a value of the wrong type that still got through is skipped and listed in `_ignored`;
- *  - a raised `total_fields.limit` (the ECS map has about 2,300 fields).
+ *  - ECS key/value objects (`labels.*`, `container.labels.*`) map their keys as keywords (ECS `object_type`), and
+ *    keys beyond the raised `total_fields.limit` (the ECS map has about 2,300 fields) stay unmapped
+ *    (`ignore_dynamic_beyond_limit`) instead of rejecting the alert.
  * Only core field types are used (the integ-test distribution has no mapper-extras or x-pack mappers).
  */
 import type { Client } from '@elastic/elasticsearch';
-import { ECS_FIELDS, ECS_PACKAGE_VERSION } from '../alerts/ecs-fields.js';
+import { ECS_FIELDS, ECS_PACKAGE_VERSION, keyValueTemplates } from '../alerts/ecs-fields.js';
 
 export const DEFAULT_ALERTS_ALIAS = 'eqlwatch-alerts-default';
 /** Bump when the mappings below change; stored in the template's `_meta`. */
@@ -181,6 +183,7 @@ export function alertsMappings(): Mapping {
     dynamic: false,
     date_detection: false,
     numeric_detection: false,
+    dynamic_templates: keyValueTemplates(),
     properties: tree([...ECS_FIELDS, ...originalEventFields(), ...Object.entries(alertFields)]),
   };
 }
@@ -197,6 +200,8 @@ export function alertsIndexTemplate(opts: AlertsTemplateOptions = {}): Record<st
         'index.number_of_shards': 1,
         'index.auto_expand_replicas': '0-1',
         'index.mapping.total_fields.limit': opts.totalFieldsLimit ?? 6000,
+        // `labels.*` keys beyond the limit stay in _source unmapped instead of rejecting the alert (ES 8.14+).
+        'index.mapping.total_fields.ignore_dynamic_beyond_limit': true,
         'index.mapping.ignore_malformed': true,
       },
       mappings: alertsMappings(),

@@ -9,7 +9,7 @@
  * `ignore_malformed` as a second line: the documents only carry values already fitted to ECS.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { ECS_FIELDS, ECS_PACKAGE_VERSION } from '../alerts/ecs-fields.js';
+import { ECS_FIELDS, ECS_PACKAGE_VERSION, keyValueTemplates } from '../alerts/ecs-fields.js';
 import { promotionIndex } from '../alerts/promotion.js';
 import { tree } from './alerts-template.js';
 
@@ -38,11 +38,13 @@ export function promotionTemplate(namespace: string, dataStream: boolean): Recor
         'index.number_of_shards': 1,
         'index.auto_expand_replicas': '0-1',
         'index.mapping.total_fields.limit': 6000,
+        'index.mapping.total_fields.ignore_dynamic_beyond_limit': true,
         'index.mapping.ignore_malformed': true,
       },
       mappings: {
         dynamic: false,
         date_detection: false,
+        dynamic_templates: keyValueTemplates(),
         properties: tree([...ECS_FIELDS, ['eqlwatch.alert.id', keyword], ['eqlwatch.alert.index', keyword]]),
       },
     },

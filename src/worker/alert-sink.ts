@@ -40,7 +40,9 @@ export class AlertWriteError extends Error {
 const MAPPING_REJECTIONS = new Set(['document_parsing_exception', 'mapper_parsing_exception', 'strict_dynamic_mapping_exception']);
 
 export function isMappingRejection(f: FailedAlert): boolean {
-  return f.status === 400 && f.type !== undefined && MAPPING_REJECTIONS.has(f.type);
+  if (f.status !== 400 || f.type === undefined) return false;
+  // e.g. "Limit of total fields [6000] has been exceeded", "mapper [x] cannot be changed from type …"
+  return MAPPING_REJECTIONS.has(f.type) || (f.type === 'illegal_argument_exception' && /mapp|field/i.test(f.reason));
 }
 
 export interface SinkResult extends WriteAlertsResult {
