@@ -65,6 +65,12 @@ describe('fitToEcs', () => {
     expect(fitToEcs(custom)).toEqual({ doc: custom, removed: [] });
   });
 
+  it('keeps flat labels (keywords in the index), drops objects below them', () => {
+    const out = fitToEcs({ labels: { team: 'payments', tier: 3, deep: { x: 1 } }, container: { labels: { app: 'api', 'a.b': 'dotted' } } });
+    expect(out.doc).toEqual({ labels: { team: 'payments', tier: 3 }, container: { labels: { app: 'api' } } });
+    expect(out.removed.sort()).toEqual(['container.labels.a.b', 'labels.deep']);
+  });
+
   it('keeps 100k-element arrays of fitting values', () => {
     const names = Array.from({ length: 100_000 }, (_, i) => `h${i}`);
     const out = fitToEcs({ host: { name: names } });
