@@ -41,7 +41,7 @@ import { indexMatches, prepareRule, type PreparedRule } from '../src/worker/prep
 import { BENCH_INDEX, dropBenchIndices, esNode, loadBench, scenarioLoaded } from './lib/es.js';
 import { intOption, machine, round, summarize, table, writeResults, type Summary } from './lib/report.js';
 import { RequestTracer, type RequestTally } from './lib/trace.js';
-import { fetchAll, narrowedFilter, ruleFilters, windowBase, type FetchResult } from './lib/worker-read.js';
+import { fetchAll, narrowedFilter, ruleReads, type FetchResult } from './lib/worker-read.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (s: string): void => console.log(s);
@@ -202,7 +202,9 @@ async function fullRun(client: Client, tracer: RequestTracer, target: RunTarget,
       leaseTtlMs: 120_000,
       pageSize: cfg.pageSize,
       maxPendingSequences: 10_000,
-      reorderSlackMs: 5_000,
+      // One window over the whole scenario: a sequence rule reads it at once (no tolerance to wait for).
+      latenessMs: 0,
+      auditHorizonMs: 24 * 3_600_000,
     },
   };
   const rule = { ...p, rule: { ...p.rule, lookbackMs: window.to - window.from } };
@@ -236,8 +238,8 @@ interface RuleBench {
 }
 
 async function benchRule(client: Client, tracer: RequestTracer, scenario: Scenario, seed: SeedRule, p: PreparedRule, window: { from: number; to: number }, cfg: Config): Promise<RuleBench> {
-  const base = windowBase(p, new Date(window.from), new Date(window.to), cfg.pageSize);
-  const filters = await ruleFilters(client, p);
+  const reads = await ruleReads(client, p, new Date(window.from), new Date(window.to), cfg.pageSize);
+  const { base, filters } = reads;
   const isSequence = filters.narrowing !== null;
   const expected = scenario.expectedAlerts.filter((e) => e.rule === seed).map((e) => e.eventIndices.map(String).join(','));
   const wanted = new Set(p.rule.index);
@@ -264,7 +266,7 @@ async function benchRule(client: Client, tracer: RequestTracer, scenario: Scenar
       const a = record && i - cfg.warmup < cfg.fullIterations ? await timed(() => fetchAll(client, base, undefined)) : null;
       const b0 = isSequence ? await timed(() => fetchAll(client, base, filters.all)) : null;
       const b = await timed(async () => {
-        const n = await narrowedFilter(client, p, filters, base);
+        const n = await narrowedFilter(client, reads.prepared, filters, base);
         const main = await fetchAll(client, base, n.filter);
         return { docs: main.docs, keysPassDocs: n.keysPass?.docs ?? 0, distinctKeys: n.distinctKeys, fellBack: n.fellBack };
       });

@@ -28,7 +28,6 @@ import { syntheticPages, type StreamTally } from './lib/streams.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RULE_FILE = path.join(repoRoot, 'queries', 'execution_direct_interactive_kubernetes_api_request_by_common_utilities.toml');
 const DEFAULT_CAP = 10_000; // worker.maxPendingSequences default (src/config/schema.ts)
-const REORDER_SLACK_MS = 5_000;
 const log = (s: string): void => console.log(s);
 
 interface ChildResult {
@@ -43,7 +42,6 @@ interface ChildResult {
   /** Heap after a full GC at the end of the stream, before the final flush (pending sequences still held). */
   retainedAtEndMB: number;
   pendingAtEnd: number[];
-  held: number;
   matches: number;
   tally: StreamTally;
   stats: Record<string, number>;
@@ -60,7 +58,7 @@ async function child(events: number, cap: number, perMs: number, pageSize: numbe
   if (loaded.kind !== 'rule') throw new Error(`${RULE_FILE}: ${loaded.kind}`);
   const p = prepareRule(loaded.rule);
   if (p.compiled.kind !== 'sequence') throw new Error('the memory benchmark needs the sequence seed rule');
-  const engine = newEngine(p, { reorderSlackMs: REORDER_SLACK_MS, maxPendingPerStage: cap });
+  const engine = newEngine(p, { maxPendingPerStage: cap });
   gc();
   const base = process.memoryUsage();
   let peakRss = base.rss;
@@ -75,10 +73,9 @@ async function child(events: number, cap: number, perMs: number, pageSize: numbe
   const started = process.hrtime.bigint();
   const startMs = Date.parse('2026-01-20T10:00:00.000Z');
   for (const page of syntheticPages({ events, perMs, startMs, completeEvery: 50 }, pageSize, tally)) {
-    // Pages come in timestamp order: everything strictly before this page's last timestamp is complete.
-    const lastTs = p.compiled.timestampOf(page[page.length - 1]!._source);
+    // Pages come in timestamp order, as the worker reads a window.
     const t = process.hrtime.bigint();
-    matches += engine.consume(page, lastTs - 1 + REORDER_SLACK_MS).length;
+    matches += engine.consume(page).length;
     consumeNs += process.hrtime.bigint() - t;
     seen += page.length;
     if (seen >= nextSample) {
@@ -99,7 +96,7 @@ async function child(events: number, cap: number, perMs: number, pageSize: numbe
   const retainedAtEnd = process.memoryUsage().heapUsed;
   peakRetained = Math.max(peakRetained, retainedAtEnd);
   const t = process.hrtime.bigint();
-  matches += engine.consume([], Infinity, true).length;
+  matches += engine.flush().length;
   consumeNs += process.hrtime.bigint() - t;
   const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const m = process.memoryUsage();
@@ -117,7 +114,6 @@ async function child(events: number, cap: number, perMs: number, pageSize: numbe
     peakRetainedHeapMB: mb(peakRetained),
     retainedAtEndMB: mb(retainedAtEnd),
     pendingAtEnd,
-    held: stats.held,
     matches,
     tally,
     stats: { ...(stats.sequence as unknown as Record<string, number>), excluded: stats.excluded },
@@ -191,7 +187,7 @@ async function main(): Promise<number> {
   const file = await writeResults(repoRoot, 'memory', {
     date: new Date().toISOString(),
     machine: machine(),
-    config: { sizes, caps: [DEFAULT_CAP, smallCap], perMs, pageSize, reorderSlackMs: REORDER_SLACK_MS },
+    config: { sizes, caps: [DEFAULT_CAP, smallCap], perMs, pageSize },
     results,
     checks,
     wallSeconds: round((performance.now() - started) / 1000, 1),

@@ -63,9 +63,12 @@ Several workers may share one cluster: rules are split through leases in the sta
   },
   replay: {
     summary: 'evaluate rules over exported events (NDJSON) with no Elasticsearch; prints alert documents',
-    usage: 'eqlwatch replay --rules <dir|file> <events.ndjson> [--rule <rule_id>]',
+    usage: 'eqlwatch replay --rules <dir|file> <events.ndjson> [--rule <rule_id>] [--mapping <file> | --es]',
     details: `  -r, --rules <path>    rule directory or file (required)
       --rule <rule_id>  only this rule (repeatable)
+      --mapping <file>  the indices' mappings (GET <index>/_mapping output), so values and join keys are
+                        coerced as Elasticsearch indexes them, exactly as the worker does
+      --es              read those mappings from the cluster (--config / ES_URL) instead
       --space <id>      Kibana space for alert ids (default "default")
       --now <iso>       alert build time (default: now), for reproducible output
 
@@ -80,6 +83,8 @@ Use "-" to read events from stdin.`,
       rule: { type: 'string', multiple: true },
       space: { type: 'string' },
       now: { type: 'string' },
+      mapping: { type: 'string' },
+      es: { type: 'boolean' },
     },
     run: async (v, p) =>
       (await import('./cli/replay.js')).replayCommand({
@@ -88,6 +93,8 @@ Use "-" to read events from stdin.`,
         spaceId: (v.space as string | undefined) ?? 'default',
         now: v.now as string | undefined,
         config: v.config as string | undefined,
+        ...(v.mapping ? { mapping: v.mapping as string } : {}),
+        ...(v.es ? { es: true } : {}),
         input: p,
       }),
   },

@@ -1,30 +1,33 @@
 /**
- * What the worker reads for one rule and window: its own filters (`ruleFilters` from src/worker/execute.ts)
- * and the keys pass + narrowed read of `readAndEvaluate`, so the benchmark can time the bare fetch of exactly
- * those documents (bench/e2e.ts warns if the worker's read and this one ever differ).
+ * What the worker reads for one rule and window: its own filters and read field (src/worker/rule-reads.ts,
+ * compiled against the indices' mappings as the worker does) and the keys pass + narrowed read of
+ * src/worker/window-read.ts, so the benchmark can time the bare fetch of exactly those documents
+ * (bench/e2e.ts warns if the worker's read and this one ever differ).
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { KeyTuple } from '../../src/eql/compiled.js';
-import { narrowByKeys, or, type QueryDsl } from '../../src/eql/pushdown.js';
-import { readWindow, type WindowOptions } from '../../src/es/source.js';
-import type { PreparedRule } from '../../src/worker/prepared-rule.js';
+import type { QueryDsl } from '../../src/eql/pushdown.js';
+import { fetchIndexSchema } from '../../src/es/mappings.js';
+import { ReadSnapshot } from '../../src/es/snapshot.js';
+import { prepareForIndices, type PreparedRule } from '../../src/worker/prepared-rule.js';
+import { narrowedFilter as narrowed, readField, ruleFilters, windowed, type ReadField, type RuleFilters } from '../../src/worker/rule-reads.js';
+import { MAX_NARROWING_KEYS } from '../../src/worker/window-read.js';
 
-import type { RuleFilters } from '../../src/worker/execute.js';
+export type { RuleFilters } from '../../src/worker/rule-reads.js';
 
-export { ruleFilters, type RuleFilters } from '../../src/worker/execute.js';
+export interface WindowBase {
+  index: string[];
+  from: number;
+  to: number;
+  pageSize: number;
+  field: ReadField;
+}
 
-export type WindowBase = Omit<WindowOptions, 'filter' | 'sourceFields'>;
-
-export function windowBase(p: PreparedRule, from: Date, to: Date, pageSize: number): WindowBase {
-  return {
-    index: p.rule.index,
-    from,
-    to,
-    timestampField: p.rule.timestampField,
-    pageSize,
-    ...(p.rule.timestampOverride ? { timestampOverride: p.rule.timestampOverride } : {}),
-    timestampOverrideFallbackDisabled: !p.rule.timestampOverrideFallback,
-  };
+/** The rule compiled against the indices' mappings, its filters and its window. */
+export async function ruleReads(client: Client, p: PreparedRule, from: Date, to: Date, pageSize: number): Promise<{ prepared: PreparedRule; filters: RuleFilters; base: WindowBase }> {
+  const schema = await fetchIndexSchema(client, p.rule.index);
+  const prepared = prepareForIndices(p, schema);
+  return { prepared, filters: ruleFilters(prepared, schema), base: { index: p.rule.index, from: from.getTime(), to: to.getTime(), pageSize, field: readField(prepared, schema) } };
 }
 
 export interface FetchResult {
@@ -39,10 +42,16 @@ export async function fetchAll(client: Client, base: WindowBase, filter: QueryDs
   let docs = 0;
   let pages = 0;
   let bytes = 0;
-  for await (const page of readWindow(client, { ...base, ...(filter ? { filter } : {}), ...(opts.sourceFields ? { sourceFields: opts.sourceFields } : {}) })) {
-    docs += page.length;
-    pages++;
-    if (opts.measureBytes) for (const h of page) bytes += JSON.stringify(h._source).length;
+  const snapshot = await ReadSnapshot.open(client, base.index);
+  try {
+    const query = windowed(base.field, base.from, base.to, filter ?? { match_all: {} });
+    for await (const page of snapshot.read({ query, sort: base.field.sort, pageSize: base.pageSize, ...(opts.sourceFields ? { sourceFields: opts.sourceFields } : {}) })) {
+      docs += page.length;
+      pages++;
+      if (opts.measureBytes) for (const h of page) bytes += JSON.stringify(h._source).length;
+    }
+  } finally {
+    await snapshot.close();
   }
   return { docs, pages, ...(opts.measureBytes ? { sourceBytes: bytes } : {}) };
 }
@@ -56,7 +65,7 @@ export interface NarrowedRead {
   fellBack: boolean;
 }
 
-/** The worker's keys-only first pass (fresh state: no pending or held events) and the resulting filter. */
+/** The worker's keys-only first pass (fresh state: nothing pending) and the resulting filter. */
 export async function narrowedFilter(client: Client, p: PreparedRule, f: RuleFilters, base: WindowBase): Promise<NarrowedRead> {
   const n = f.narrowing;
   if (!n) return { filter: f.all, keysPass: null, distinctKeys: 0, fellBack: false };
@@ -65,22 +74,22 @@ export async function narrowedFilter(client: Client, p: PreparedRule, f: RuleFil
   let docs = 0;
   let pages = 0;
   let tooMany = false;
-  for await (const page of readWindow(client, { ...base, filter: n.first, sourceFields: [...n.firstKeyFields, p.rule.eventCategoryField] })) {
-    docs += page.length;
-    pages++;
-    for (const h of page) for (const t of firstStage.keys(h._source)) keys.set(JSON.stringify(t), t);
-    if (keys.size > 10_000) {
-      tooMany = true;
-      break;
+  const snapshot = await ReadSnapshot.open(client, base.index);
+  try {
+    const query = windowed(base.field, base.from, base.to, n.first);
+    for await (const page of snapshot.read({ query, sort: base.field.sort, pageSize: base.pageSize, sourceFields: [...n.firstKeyFields, p.rule.eventCategoryField] })) {
+      docs += page.length;
+      pages++;
+      for (const h of page) for (const t of firstStage.keys(h._source)) keys.set(JSON.stringify(t), t);
+      if (keys.size > MAX_NARROWING_KEYS) {
+        tooMany = true;
+        break;
+      }
     }
+  } finally {
+    await snapshot.close();
   }
   const keysPass = { docs, pages };
   if (tooMany) return { filter: f.all, keysPass, distinctKeys: keys.size, fellBack: true };
-  const seen = [...keys.values()];
-  const filter = or([
-    n.first,
-    ...n.later.map((l) => narrowByKeys(l.filter, l.keyFields, seen)),
-    ...(n.until ? [narrowByKeys(n.until, n.firstKeyFields, seen)] : []),
-  ]);
-  return { filter, keysPass, distinctKeys: keys.size, fellBack: false };
+  return { filter: narrowed(f, [...keys.values()]), keysPass, distinctKeys: keys.size, fellBack: false };
 }

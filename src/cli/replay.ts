@@ -1,17 +1,25 @@
 /**
- * `eqlwatch replay`: rules over an NDJSON export, no Elasticsearch. The same rule engine and alert builder
- * as the worker, over one window holding every event, so the alert documents (and ids) are the ones the
- * worker writes for the same hits.
+ * `eqlwatch replay`: rules over an NDJSON export. The same rule engine and alert builder as the worker,
+ * over one window holding every event, so the alert documents (and ids) are the ones the worker writes
+ * for the same hits. With the indices' mappings (`--mapping <file>`, or `--es` to read them from the
+ * cluster) values and join keys are coerced as Elasticsearch indexes them, as the worker does; without,
+ * values keep their JSON types. Documents the worker can never read for a rule (no time field) are left
+ * out and counted.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig, ConfigError } from '../config/load.js';
-import { loadRules } from '../rules/load.js';
-import { alertsForMatches, indexMatches, newEngine, prepareRule } from '../worker/prepared-rule.js';
-import type { EngineHit } from '../worker/rule-engine.js';
-import { evaluateSampleRule } from '../worker/sample-rule.js';
+import type { Config } from '../config/schema.js';
 import type { LinkTarget } from '../alerts/links.js';
+import { loadRules } from '../rules/load.js';
+import { readFile } from 'node:fs/promises';
+import { createEsClient } from '../es/client.js';
+import { fetchIndexSchema } from '../es/mappings.js';
+import { IndexSchema, parseIndexMapping, parseMappingsResponse, type IndexMapping } from '../mappings/index-mappings.js';
+import type { Rule } from '../rules/schema.js';
+import { indexMatches } from '../worker/prepared-rule.js';
+import { replayRule, type ReplayInput } from '../worker/replay-rule.js';
 
 export interface ReplayOptions {
   rules?: string;
@@ -19,7 +27,37 @@ export interface ReplayOptions {
   spaceId: string;
   now?: string;
   config?: string;
+  /** Mapping file: `GET <pattern>/_mapping` output, or one index's `{mappings}` / `{properties}` for all. */
+  mapping?: string;
+  /** Read the mappings from the cluster of the config (or ES_URL). */
+  es?: boolean;
   input: string[];
+}
+
+/** Where replay gets a rule's mappings from. */
+type SchemaSource = { of: (rule: Rule) => Promise<IndexSchema | undefined>; close: () => Promise<void> };
+
+async function schemaSource(o: ReplayOptions, config: Config | null): Promise<SchemaSource | string> {
+  if (o.mapping && o.es) return 'use either --mapping or --es, not both';
+  if (o.mapping) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(o.mapping, 'utf8'));
+    } catch (e) {
+      return `cannot read the mapping file ${o.mapping}: ${(e as Error).message}`;
+    }
+    const rec = (json ?? {}) as Record<string, unknown>;
+    const single = 'properties' in rec || 'mappings' in rec;
+    const indices: IndexMapping[] = single ? [parseIndexMapping('*', 'mappings' in rec ? rec.mappings : rec)] : parseMappingsResponse(json);
+    if (indices.every((i) => i.fields.size === 0)) return `${o.mapping}: no field mappings found (expected the output of GET <index>/_mapping)`;
+    return { of: async (rule) => new IndexSchema(single ? indices : indices.filter((i) => indexMatches(rule.index, i.index))), close: async () => {} };
+  }
+  if (o.es) {
+    const esConfig = config?.elasticsearch ?? loadConfig(undefined).config.elasticsearch;
+    const client = createEsClient(esConfig);
+    return { of: (rule) => fetchIndexSchema(client, rule.index), close: () => client.close() };
+  }
+  return { of: async () => undefined, close: async () => {} };
 }
 
 export async function replayCommand(o: ReplayOptions): Promise<number> {
@@ -36,21 +74,39 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   let alertsIndex = 'eqlwatch-alerts-default';
   let kibanaUrl: string | null = null;
   let linkTarget: LinkTarget = 'discover';
+  let config: Config | null = null;
+  let maxPending = 10_000;
   if (o.config) {
     try {
-      const { config } = loadConfig(o.config);
+      config = loadConfig(o.config).config;
       alertsIndex = config.alerts.index;
       kibanaUrl = config.kibana.url ?? null;
       if (config.alerts.promotion.enabled) linkTarget = 'security';
+      maxPending = config.worker.maxPendingSequences;
     } catch (e) {
       if (e instanceof ConfigError) {
         err(e.format());
-        return 1;
+        return 2;
       }
       throw e;
     }
   }
-  const report = await loadRules(o.rules);
+  const source = await schemaSource(o, config);
+  if (typeof source === 'string') {
+    err(`eqlwatch replay: ${source}`);
+    return 2;
+  }
+  try {
+    return await replayWith(o, source, { now, alertsIndex, kibanaUrl, linkTarget, maxPending });
+  } finally {
+    await source.close();
+  }
+}
+
+async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; linkTarget: LinkTarget; maxPending: number }): Promise<number> {
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  const { now, alertsIndex, kibanaUrl, linkTarget, maxPending } = c;
+  const report = await loadRules(o.rules!);
   for (const e of report.errors) err(e.format());
   for (const s of report.skipped) err(`skipped ${s.file}: ${s.reason}`);
   const rules = report.rules.filter((r) => r.enabled && (o.only.length === 0 || o.only.includes(r.id)));
@@ -63,27 +119,22 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, linkTarget };
   let total = 0;
   for (const rule of rules) {
-    const prepared = prepareRule(rule);
-    // Copies: the engine annotates _source, and several rules may read the same hit.
-    const mine = hits.filter((h) => h.bare || indexMatches(rule.index, h.hit._index)).map((h) => ({ ...h.hit, _source: { ...h.hit._source } }));
-    // Sample rules: one window holding every event, in file order (Elasticsearch's index order).
-    const matches = prepared.compiled.kind === 'sample'
-      ? evaluateSampleRule(prepared, mine).matches
-      : newEngine(prepared, { reorderSlackMs: 0, maxPendingPerStage: 100_000 }).consume(mine, Infinity, true);
-    const { alerts, truncated } = alertsForMatches(prepared, matches, ctx);
-    for (const a of alerts) process.stdout.write(`${JSON.stringify({ _id: a.id, _index: alertsIndex, _source: a.doc })}\n`);
-    total += alerts.length;
-    err(`${rule.name}: ${mine.length} event(s), ${matches.length} match(es), ${alerts.length} alert document(s)` +
-      `${truncated ? `, ${truncated} match(es) over max_signals=${rule.maxSignals} dropped` : ''}`);
+    const schema = await source.of(rule);
+    const out = replayRule(rule, hits, { ...(schema ? { schema: schema.fieldSchema } : {}), maxPendingSequences: maxPending, ctx });
+    for (const a of out.alerts) process.stdout.write(`${JSON.stringify({ _id: a.id, _index: alertsIndex, _source: a.doc })}\n`);
+    total += out.alerts.length;
+    err(`${rule.name}: ${out.events} event(s), ${out.matches} match(es), ${out.alerts.length} alert document(s)` +
+      `${out.untimed ? `, ${out.untimed} event(s) without the rule's time field left out (the worker never reads them)` : ''}` +
+      `${out.truncated ? `, ${out.truncated} match(es) over max_signals=${rule.maxSignals} dropped` : ''}`);
   }
   err(`${total} alert document(s) written to stdout`);
   return report.errors.length > 0 ? 1 : 0;
 }
 
-async function readHits(file: string): Promise<{ hits: { hit: EngineHit; bare: boolean }[]; bad: number }> {
+async function readHits(file: string): Promise<{ hits: ReplayInput[]; bad: number }> {
   const input = file === '-' ? process.stdin : createReadStream(file, 'utf8');
   const lines = createInterface({ input, crlfDelay: Infinity });
-  const hits: { hit: EngineHit; bare: boolean }[] = [];
+  const hits: ReplayInput[] = [];
   let bad = 0;
   let n = 0;
   for await (const line of lines) {

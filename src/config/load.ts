@@ -79,7 +79,7 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
     const key = issue.path.join('.') || '(top level)';
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(`${key}: ${issue.message}${more}`, where, pos.line, pos.column,
-      hintFor(issue.code, key), path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
+      hintFor(issue.code, issue.code === 'unrecognized_keys' ? String(issue.keys[0]) : key), path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
   }
   return { config: parsed.data, file: path };
 }
@@ -104,7 +104,13 @@ function dropNulls(v: unknown): unknown {
   return out;
 }
 
+/** Keys of earlier versions, with what replaced them. */
+const REPLACED_KEYS: Record<string, string> = {
+  reorderSlack: 'worker.reorderSlack was replaced by worker.lateness (the lateness tolerance, default 1m): remove it',
+};
+
 function hintFor(code: string, key: string): string {
+  if (code === 'unrecognized_keys' && REPLACED_KEYS[key]) return REPLACED_KEYS[key];
   if (code === 'unrecognized_keys') return 'remove the unknown key or check its spelling against config/eqlwatch.example.yml';
   if (key.startsWith('elasticsearch')) return 'or set ES_URL / ES_API_KEY / ES_USERNAME+ES_PASSWORD in the environment';
   return 'see the configuration reference in README.md';

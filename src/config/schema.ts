@@ -31,13 +31,16 @@ const indexName = z
 export const workerConfigSchema = z.strictObject({
   /** Identifies this worker in leases and logs; defaults to hostname-pid. */
   id: z.string().min(1).max(128).optional(),
-  /** Events younger than this are left to the next run, so late-indexed events are not missed. */
+  /** Events whose window time is younger than this are left to the next run (saves re-reads after a refresh lag). */
   ingestDelay: duration('0s'),
   /**
-   * Sequence rules: events stamped within this much of a window's end wait for the next run, so an event from
-   * a slower shipper, indexed a little later but stamped earlier, still joins in timestamp order.
+   * Lateness tolerance: an event that becomes searchable up to this long after its time is evaluated exactly
+   * as if it had arrived in time. Sequence rules evaluate `@timestamp` only once this has passed; later
+   * arrivals are still found (by the audit), logged, counted and re-evaluated with the events around them.
    */
-  reorderSlack: duration('30s'),
+  lateness: duration('1m'),
+  /** How far back every run checks that the stretches it read received no documents since (late arrivals). */
+  auditHorizon: duration('24h'),
   /** Largest window one query reads; a longer backlog is read in chunks of this size. */
   maxWindow: duration('1h'),
   /** Largest backlog caught up after downtime; older time is skipped and reported as a gap. */

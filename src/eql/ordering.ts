@@ -2,7 +2,11 @@
  * Orderings shared by the matchers: event ordinals (timestamp, tiebreaker, arrival), join-key
  * comparison as Elasticsearch sorts completed sequences, and a canonical key id for maps.
  */
+import { createHash } from 'node:crypto';
 import type { KeyTuple } from './compiled.js';
+
+/** Key strings longer than this are identified by their SHA-256 digest. */
+const LONG_KEY = 256;
 
 /** Type rank used when two values of different JSON types meet (Elasticsearch would reject the mix). */
 function typeRank(v: unknown): number {
@@ -109,7 +113,8 @@ export function tupleId(tuple: KeyTuple): string {
   let out = '';
   for (const v of tuple) {
     if (v === null || v === undefined) out += 'z;';
-    else if (typeof v === 'string') out += `s${v.length}:${v};`;
+    // Key values are event data: a long one is kept as its digest, so ids (map keys, stored state) stay small.
+    else if (typeof v === 'string') out += v.length > LONG_KEY ? `h${createHash('sha256').update(v).digest('base64')};` : `s${v.length}:${v};`;
     else if (typeof v === 'number') out += `n${Object.is(v, -0) ? '0' : String(v)};`;
     else if (typeof v === 'boolean') out += v ? 't;' : 'f;';
     else if (typeof v === 'bigint') out += `b${v.toString()};`;

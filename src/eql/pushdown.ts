@@ -47,6 +47,12 @@ export interface PushdownOptions {
    * Unknown (default): every condition keeps its `_ignored` branch.
    */
   ignoreAboveOf?: (path: string) => number | undefined;
+  /**
+   * Indices where the field is unmapped but documents may still hold it in `_source` unindexed (see
+   * `IndexSchema.hiddenIndicesOf`): no condition on the field can see those values, so every condition
+   * keeps those indices' documents for the evaluator.
+   */
+  hiddenIndicesOf?: (path: string) => readonly string[];
 }
 
 /** The per-stage filters of a query, aligned with `CompiledQuery.stages` (after `runs` expansion). */
@@ -158,26 +164,41 @@ function kindOf(t: FieldType | undefined): Kind {
 interface Ctx {
   kind(path: string): Kind;
   ignoreAbove(path: string): number | undefined;
+  hidden(path: string): readonly string[];
 }
 
 function ctxOf(opts: PushdownOptions): Ctx {
   return {
     kind: (p) => kindOf(opts.fieldTypes?.(p)),
     ignoreAbove: (p) => opts.ignoreAboveOf?.(p),
+    hidden: (p) => opts.hiddenIndicesOf?.(p) ?? [],
   };
 }
 
 const ignored = (field: string): QueryDsl => ({ term: { _ignored: field } });
+const inIndices = (indices: readonly string[]): QueryDsl => ({ terms: { _index: [...indices] } });
 
 /**
- * An atomic condition on `field`: lower = cond, upper = cond OR _ignored:field (unless every value the
- * condition can match is short enough to have been indexed).
+ * Documents whose value of `field` Elasticsearch cannot see: listed in `_ignored` (over `ignore_above`,
+ * malformed, beyond the total-fields limit), and (when any) every document of the indices where the field
+ * is stored unindexed. `withIgnored: false` when the condition's literals all fit `ignore_above`.
+ */
+function unseen(ctx: Ctx, field: string, withIgnored: boolean): QueryDsl[] {
+  const hidden = ctx.hidden(field);
+  return [...(withIgnored ? [ignored(field)] : []), ...(hidden.length > 0 ? [inIndices(hidden)] : [])];
+}
+
+/**
+ * An atomic condition on `field`: lower = cond, upper = cond OR the documents whose value it cannot see
+ * (`unseen`; the `_ignored` branch is left out when every value the condition can match is short enough
+ * to have been indexed).
  */
 function atom(ctx: Ctx, field: string, cond: QueryDsl, longestLiteral: number | null): Bounds {
   const limit = ctx.ignoreAbove(field);
   const needIgnored = longestLiteral === null || limit === undefined || longestLiteral > limit;
-  if (!needIgnored) return exactly(cond);
-  return { upper: or([cond, ignored(field)]), lower: cond, exact: false };
+  const extra = unseen(ctx, field, needIgnored);
+  if (extra.length === 0) return exactly(cond);
+  return { upper: or([cond, ...extra]), lower: cond, exact: false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,55 +555,106 @@ export function pushdownAny(plan: PushdownPlan): QueryDsl {
 }
 
 /**
- * Above this many distinct key tuples, `narrowByKeys` does not narrow (multi-key: per-tuple clauses
- * count against `indices.query.bool.max_clause_count`; single key: one `terms` query, bounded by
- * `index.max_terms_count`, default 65,536). Narrowing is an optimisation; skipping it is always sound.
+ * Above this many distinct values of one key field, `narrowByKeys` does not narrow on that field (one
+ * `terms` query is bounded by `index.max_terms_count`, default 65,536). Narrowing is an optimisation;
+ * skipping it is always sound.
  */
 export const MAX_NARROW_KEYS = 10_000;
-export const MAX_NARROW_TUPLES = 1_000;
+/**
+ * Multi-key sequences: a disjunction of per-tuple conjunctions is used while it stays under this many
+ * clauses (Elasticsearch's `indices.query.bool.max_clause_count` is 1,024 on its smallest nodes);
+ * beyond it, one `terms` per key field (a looser, still sound superset).
+ */
+export const MAX_TUPLE_CLAUSES = 1_000;
 
 type TermValue = string | number | boolean;
+
+/**
+ * How the values of one key field are indexed: per group of indices (null = every index), the conversion
+ * of a key value to the term Elasticsearch indexed for it, or undefined when the field type cannot hold
+ * it (an `ip` field and "x", a `long` and "abc": such documents keep the value only in `_source` and are
+ * listed in `_ignored`, so they are found by that branch and matched locally). `null` groups: the field
+ * is not narrowable (dates, versions, conflicting types without index information).
+ */
+export interface KeyFieldTyping {
+  groups: { indices: readonly string[] | null; convert: (v: unknown) => TermValue | undefined }[] | null;
+  /** Indices where the field is stored unindexed (see `PushdownOptions.hiddenIndicesOf`). */
+  hidden: readonly string[];
+}
+
 const isTermValue = (v: unknown): v is TermValue =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
 
-/** Values of one key position: terms (+ whether null is wanted); null when not narrowable. */
-function keyCondition(field: string, values: Iterable<unknown>): QueryDsl | null {
-  const set = new Set<TermValue>();
+/** Without a mapping: scalars as they are (Elasticsearch converts them for keyword fields). */
+export const UNTYPED_KEY: KeyFieldTyping = {
+  groups: [{ indices: null, convert: (v) => (isTermValue(v) ? v : undefined) }],
+  hidden: [],
+};
+
+/** Conditions on one key field restricting it to `values` (null: the field cannot be narrowed). */
+function keyCondition(field: string, values: Iterable<unknown>, typing: KeyFieldTyping): QueryDsl | null {
+  if (typing.groups === null) return null;
   let wantsNull = false;
+  const perGroup = typing.groups.map(() => new Set<TermValue>());
   for (const v of values) {
-    if (v === null || v === undefined) wantsNull = true;
-    else if (isTermValue(v)) set.add(v);
-    else return null;
-    if (set.size > MAX_NARROW_KEYS) return null;
+    if (v === null || v === undefined) {
+      wantsNull = true;
+      continue;
+    }
+    // A key the engine could not reduce to a scalar (an object, a hashed long value) cannot be narrowed.
+    if (!isTermValue(v)) return null;
+    typing.groups.forEach((g, i) => {
+      const t = g.convert(v);
+      if (t !== undefined) perGroup[i]!.add(t);
+    });
+    if (perGroup.some((set) => set.size > MAX_NARROW_KEYS)) return null;
   }
-  const vals = [...set];
   const parts: QueryDsl[] = [];
-  if (vals.length === 1) parts.push({ term: { [field]: vals[0]! } });
-  else if (vals.length > 1) parts.push({ terms: { [field]: vals } });
-  // A key value too long to be indexed still joins in the evaluator.
+  typing.groups.forEach((g, i) => {
+    const vals = [...perGroup[i]!];
+    if (vals.length === 0) return;
+    const cond: QueryDsl = vals.length === 1 ? { term: { [field]: vals[0]! } } : { terms: { [field]: vals } };
+    parts.push(g.indices === null ? cond : and([inIndices(g.indices), cond]));
+  });
+  // A key value too long to be indexed, malformed for the type, or stored unindexed still joins locally.
   parts.push(ignored(field));
+  if (typing.hidden.length > 0) parts.push(inIndices(typing.hidden));
   if (wantsNull) parts.push(not({ exists: { field } }));
   return or(parts);
 }
 
 /**
  * Restrict a later sequence stage to events whose join keys were already seen in earlier stages.
- * One key: a `terms` on it; several keys: a disjunction of per-tuple conjunctions (or, above
- * MAX_NARROW_TUPLES tuples, the per-field `terms` of each key, a looser but still sound superset).
- * Above MAX_NARROW_KEYS distinct values, or for non-scalar keys, the filter is returned unchanged.
- * `_ignored` branches keep events whose key was too long to index.
+ * One key: a `terms` on it; several keys: a disjunction of per-tuple conjunctions while it stays under
+ * MAX_TUPLE_CLAUSES (and every key field is typed the same in every index), else the per-field `terms` of
+ * each key. Values are converted per index type (`typing`, by key field); values no index type can hold,
+ * too long, or stored unindexed are covered by the `_ignored` / index branches.
  */
-export function narrowByKeys(stageFilter: QueryDsl, keyFields: readonly string[], seenKeys: readonly KeyTuple[]): QueryDsl {
+export function narrowByKeys(
+  stageFilter: QueryDsl,
+  keyFields: readonly string[],
+  seenKeys: readonly KeyTuple[],
+  typing: (field: string) => KeyFieldTyping = () => UNTYPED_KEY,
+): QueryDsl {
   if (keyFields.length === 0) return stageFilter;
   if (seenKeys.length === 0) return MATCH_NONE;
-  if (keyFields.length === 1 || seenKeys.length > MAX_NARROW_TUPLES) {
-    const conds: QueryDsl[] = [];
-    for (let i = 0; i < keyFields.length; i++) {
-      const c = keyCondition(keyFields[i]!, seenKeys.map((t) => t[i]));
-      if (c) conds.push(c);
-    }
-    return and([stageFilter, ...conds]);
+  const typings = keyFields.map((f) => typing(f));
+  const tupleMode =
+    keyFields.length > 1 &&
+    seenKeys.length * keyFields.length <= MAX_TUPLE_CLAUSES &&
+    typings.every((t) => t.groups !== null && t.groups.length === 1);
+  const tuples = tupleMode ? tupleConditions(keyFields, seenKeys, typings) : null;
+  if (tuples !== null) return and([stageFilter, or(tuples)]);
+  const conds: QueryDsl[] = [];
+  for (let i = 0; i < keyFields.length; i++) {
+    const c = keyCondition(keyFields[i]!, seenKeys.map((t) => t[i]), typings[i]!);
+    if (c) conds.push(c);
   }
+  return and([stageFilter, ...conds]);
+}
+
+/** One conjunction per distinct tuple, or null when a value cannot be narrowed (per-field mode then). */
+function tupleConditions(keyFields: readonly string[], seenKeys: readonly KeyTuple[], typings: KeyFieldTyping[]): QueryDsl[] | null {
   const tuples: QueryDsl[] = [];
   const seen = new Set<string>();
   for (const t of seenKeys) {
@@ -591,11 +663,11 @@ export function narrowByKeys(stageFilter: QueryDsl, keyFields: readonly string[]
     seen.add(id);
     const conds: QueryDsl[] = [];
     for (let i = 0; i < keyFields.length; i++) {
-      const c = keyCondition(keyFields[i]!, [t[i]]);
-      if (!c) return stageFilter;
+      const c = keyCondition(keyFields[i]!, [t[i]], typings[i]!);
+      if (!c) return null;
       conds.push(c);
     }
     tuples.push(and(conds));
   }
-  return and([stageFilter, or(tuples)]);
+  return tuples;
 }

@@ -298,6 +298,24 @@ export class SequenceMatcher {
     return out;
   }
 
+  /**
+   * Drops the `n` oldest pending partial sequences (by their latest event) across stages, counted as
+   * evicted; returns how many were dropped. Used to keep a stored state within a size budget.
+   */
+  evictOldest(n: number): number {
+    if (n <= 0) return 0;
+    const all: { slot: Map<string, PendingSeq>; id: string; seq: number }[] = [];
+    for (const slot of this.slots) for (const [id, p] of slot) all.push({ slot, id, seq: p.last.seq });
+    all.sort((a, b) => a.seq - b.seq);
+    const victims = all.slice(0, n);
+    for (const v of victims) {
+      v.slot.delete(v.id);
+      this.stats.evicted++;
+      this.forgetKeyIfIdle(v.id);
+    }
+    return victims.length;
+  }
+
   /** Consume one event. Events must come in ordinal order; out-of-order ones are counted and ignored. */
   push(event: EqlEvent): void {
     if (this.done) return;

@@ -7,18 +7,11 @@
  * HALF-OPEN (`gte from, lt to`) so consecutive windows never read an event twice.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { ReadSnapshot, type Hit } from './snapshot.js';
 
 export type QueryDsl = estypes.QueryDslQueryContainer;
 
-export interface Hit {
-  _index: string;
-  _id: string;
-  _source: Record<string, unknown>;
-  /** Sort values (`@timestamp` epoch ms or null-equivalent, `_shard_doc`), usable as `search_after`. */
-  sort: estypes.SortResults;
-  /** Fields Elasticsearch did not index for this document (over `ignore_above`, malformed). */
-  _ignored?: string[];
-}
+export type { Hit } from './snapshot.js';
 
 export interface WindowOptions {
   index: string[];
@@ -41,9 +34,10 @@ export interface WindowOptions {
 
 const DEFAULT_TIMESTAMP = '@timestamp';
 
-function range(field: string, from: Date, to: Date): QueryDsl {
+/** `[from, to)` on a date field; `from` null: everything before `to`. */
+export function timeRange(field: string, from: Date | null, to: Date): QueryDsl {
   return {
-    range: { [field]: { gte: from.toISOString(), lt: to.toISOString(), format: 'strict_date_optional_time' } },
+    range: { [field]: { ...(from ? { gte: from.toISOString() } : {}), lt: to.toISOString(), format: 'strict_date_optional_time' } },
   };
 }
 
@@ -52,19 +46,19 @@ function range(field: string, from: Date, to: Date): QueryDsl {
  * missing (Kibana's primary/secondary timestamp), or on `@timestamp` alone without an override.
  */
 export function windowTimeFilter(
-  from: Date,
+  from: Date | null,
   to: Date,
   timestampOverride?: string,
   opts: { fallbackDisabled?: boolean; timestampField?: string } = {},
 ): QueryDsl {
   const base = opts.timestampField ?? DEFAULT_TIMESTAMP;
-  if (!timestampOverride || timestampOverride === base) return range(base, from, to);
-  if (opts.fallbackDisabled) return range(timestampOverride, from, to);
+  if (!timestampOverride || timestampOverride === base) return timeRange(base, from, to);
+  if (opts.fallbackDisabled) return timeRange(timestampOverride, from, to);
   return {
     bool: {
       should: [
-        range(timestampOverride, from, to),
-        { bool: { filter: [range(base, from, to)], must_not: [{ exists: { field: timestampOverride } }] } },
+        timeRange(timestampOverride, from, to),
+        { bool: { filter: [timeRange(base, from, to)], must_not: [{ exists: { field: timestampOverride } }] } },
       ],
       minimum_should_match: 1,
     },
@@ -81,67 +75,33 @@ export function windowQuery(o: WindowOptions): QueryDsl {
   return { bool: { filter } };
 }
 
-/** Ascending by timestamp (documents without one last), then the PIT's implicit `_shard_doc`. */
-export function windowSort(timestampField = DEFAULT_TIMESTAMP): estypes.Sort {
+/**
+ * Ascending by timestamp (documents without one last), then the PIT's implicit `_shard_doc`. Where some
+ * indices map the timestamp as `date` and others as `date_nanos`, `numeric_type: date_nanos` puts both on
+ * one scale (without it Elasticsearch sorts every `date_nanos` document after every `date` one).
+ */
+export function windowSort(timestampField = DEFAULT_TIMESTAMP, numericType?: 'date_nanos'): estypes.Sort {
   return [
-    { [timestampField]: { order: 'asc', missing: '_last', unmapped_type: 'date' } },
+    { [timestampField]: { order: 'asc', missing: '_last', unmapped_type: 'date', ...(numericType ? { numeric_type: numericType } : {}) } },
     { _shard_doc: { order: 'asc' } },
   ];
 }
 
-function sourceParam(fields: string[] | true | undefined): estypes.SearchSourceConfig {
-  if (fields === undefined || fields === true) return true;
-  // An empty includes list would mean "everything" to Elasticsearch.
-  return fields.length === 0 ? false : { includes: fields };
-}
-
 /**
- * Read the window page by page. The point in time is closed when the generator finishes, throws, or
- * the consumer stops early (`break` / `return()`).
+ * Read the window page by page, from a point in time of its own (see snapshot.ts: every page is checked
+ * for completeness). The point in time is closed when the generator finishes, throws, or the consumer
+ * stops early (`break` / `return()`).
  */
 export async function* readWindow(client: Client, o: WindowOptions): AsyncGenerator<Hit[]> {
   if (o.index.length === 0) return;
   const pageSize = o.pageSize ?? 1000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
-  const keepAlive = o.keepAlive ?? '2m';
-  const transport = o.signal ? { signal: o.signal } : undefined;
-  const pit = await client.openPointInTime(
-    { index: o.index, keep_alive: keepAlive, ignore_unavailable: true, expand_wildcards: ['open'] },
-    transport,
-  );
-  let pitId = pit.id;
+  const snapshot = await ReadSnapshot.open(client, o.index, { ...(o.keepAlive ? { keepAlive: o.keepAlive } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   try {
-    const query = windowQuery(o);
-    const sort = windowSort(o.timestampField);
-    let after: estypes.SortResults | undefined;
-    for (;;) {
-      const res = await client.search<Record<string, unknown>>(
-        {
-          pit: { id: pitId, keep_alive: keepAlive },
-          size: pageSize,
-          query,
-          sort,
-          track_total_hits: false,
-          _source: sourceParam(o.sourceFields),
-          ...(after ? { search_after: after } : {}),
-        },
-        transport,
-      );
-      if (res.pit_id) pitId = res.pit_id;
-      const page: Hit[] = [];
-      for (const h of res.hits.hits) {
-        const hit: Hit = { _index: h._index, _id: h._id ?? '', _source: h._source ?? {}, sort: h.sort ?? [] };
-        if (h._ignored && h._ignored.length > 0) hit._ignored = h._ignored;
-        page.push(hit);
-      }
-      if (page.length === 0) return;
-      yield page;
-      if (page.length < pageSize) return;
-      after = page[page.length - 1]!.sort;
-    }
+    const sourceFields = o.sourceFields === undefined || o.sourceFields === true ? undefined : o.sourceFields;
+    yield* snapshot.read({ query: windowQuery(o), sort: windowSort(o.timestampField), pageSize, ...(sourceFields ? { sourceFields } : {}) });
   } finally {
-    // Best effort: an expired or already-closed PIT must not mask the real outcome.
-    await client.closePointInTime({ id: pitId }).catch(() => undefined);
+    await snapshot.close();
   }
 }
 

@@ -49,10 +49,7 @@ export interface SinkResult extends WriteAlertsResult {
   promoted: number;
 }
 
-export async function writeAlertBatch(deps: AlertSinkDeps, alerts: BuiltAlert[], loopsPrevented = 0): Promise<SinkResult> {
-  if (loopsPrevented > 0) {
-    deps.logger.debug({ loops_prevented: loopsPrevented }, `${loopsPrevented} match(es) on this rule's own alerts not alerted again (Kibana's loop guard)`);
-  }
+export async function writeAlertBatch(deps: AlertSinkDeps, alerts: BuiltAlert[]): Promise<SinkResult> {
   const written = await writeAlerts(deps.client, deps.alertsIndex, alerts, deps.writeOptions);
   const result: SinkResult = { ...written, failed: [], promoted: 0 };
   if (written.failed.length > 0) {

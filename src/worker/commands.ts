@@ -21,6 +21,7 @@ import { loadRules } from '../rules/load.js';
 import { notificationDocs } from '../alerts/notification-view.js';
 import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
 import { prepareRule, type PreparedRule } from './prepared-rule.js';
+import { runMetrics } from './run-metrics.js';
 import { Scheduler } from './scheduler.js';
 
 interface Loaded {
@@ -58,7 +59,7 @@ async function load(opts: { config?: string; rules?: string }): Promise<Loaded |
   }
   for (const e of report.errors) logger.error({ 'file.path': e.file, 'file.line': e.line, 'file.column': e.column, hint: e.hint }, `invalid rule: ${e.format()}`);
   for (const s of report.skipped) logger.warn({ 'file.path': s.file }, `skipped ${s.file}: ${s.reason}`);
-  const prepared = report.rules.filter((r) => r.enabled).map(prepareRule);
+  const prepared = report.rules.filter((r) => r.enabled).map((r) => prepareRule(r));
   // Sample rules are evaluated by worker/sample-rule.ts (replay); the worker's read path does not run them yet.
   for (const p of prepared.filter((x) => x.compiled.kind === 'sample')) {
     logger.warn({ 'rule.id': p.rule.id, 'file.path': p.rule.source.file }, `rule ${p.rule.name} is a sample rule: "eqlwatch replay" evaluates it, the worker does not run sample rules yet`);
@@ -94,12 +95,8 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const notifier = new Notifier(nc, outbox);
   const channels = buildChannels(nc);
   const notifications = metrics.counter('eqlwatch_notifications_total', 'Notification deliveries by outcome');
-  const runs = metrics.counter('eqlwatch_rule_runs_total', 'Rule executions by outcome');
-  const events = metrics.counter('eqlwatch_events_read_total', 'Events read from Elasticsearch');
-  const alerts = metrics.counter('eqlwatch_alerts_written_total', 'Alert documents created');
   const errors = metrics.counter('eqlwatch_errors_total', 'Errors by kind');
-  const lag = metrics.gauge('eqlwatch_rule_lag_seconds', 'How far the rule checkpoint is behind now');
-  const lastSuccess = metrics.gauge('eqlwatch_rule_last_success_timestamp_seconds', 'Unix time of the last successful run');
+  const record = runMetrics(metrics);
   const deps: ExecuteDeps = {
     client,
     store,
@@ -111,12 +108,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     promotion,
     settings: {
       ingestDelayMs: config.worker.ingestDelay,
+      latenessMs: config.worker.lateness,
+      auditHorizonMs: config.worker.auditHorizon,
       maxWindowMs: config.worker.maxWindow,
       maxCatchupMs: config.worker.maxCatchup,
       leaseTtlMs: config.worker.leaseTtl,
       pageSize: config.worker.pageSize,
       maxPendingSequences: config.worker.maxPendingSequences,
-      reorderSlackMs: config.worker.reorderSlack,
     },
     onAlerts: async (built) => {
       const report = await notifier.enqueueAlerts(notificationDocs(built));
@@ -131,24 +129,15 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     try {
       const result = await executeRule({ ...deps, ...(signal ? { signal } : {}) }, p);
       if (result.status === 'skipped') {
-        runs({ ...labels, outcome: 'skipped' });
+        record.skipped(labels);
         logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
         return result;
       }
-      runs({ ...labels, outcome: result.status });
-      for (const w of result.windows) {
-        events(labels, w.eventsRead);
-        alerts(labels, w.alertsCreated);
-        if (w.lateEvents > 0) errors({ kind: 'late_events' }, w.lateEvents);
-      }
-      if (result.gap) errors({ kind: 'gap' });
-      lag(labels, result.lagMs / 1000);
-      lastSuccess(labels, Date.now() / 1000);
+      record.result(labels, result);
       return result;
     } catch (err) {
-      const aborted = signal?.aborted;
-      runs({ ...labels, outcome: aborted ? 'aborted' : 'failed' });
-      if (!aborted) errors({ kind: 'rule_run' });
+      const aborted = signal?.aborted === true;
+      record.failed(labels, err, aborted);
       logger.error({ 'rule.id': p.rule.id, 'rule.name': p.rule.name, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
         aborted ? `${p.rule.name}: run abandoned at shutdown; its window will be read again` : `${p.rule.name}: run failed, the window will be retried next run: ${(err as Error).message}`);
       return null;

@@ -1,11 +1,22 @@
 /**
- * Evaluates one rule over a stream of windows of hits: the piece shared by the Elasticsearch worker and
- * `replay`, so both produce the same matches. Pure (no I/O); its state is a plain JSON object the worker
- * stores with the rule's checkpoint, so sequences that straddle two runs (or a restart) are still found once.
+ * Evaluates one rule over the candidate events of its windows: the piece shared by the Elasticsearch worker
+ * and `replay`, so both produce the same matches. Pure (no I/O).
+ *
+ * Single-event rules match event by event, in any order. Sequence rules need events in `@timestamp`
+ * (ordinal) order; the worker reads each window sorted by `@timestamp` and only after the rule's
+ * lateness tolerance has passed (see execute.ts), so Elasticsearch itself is the reorder buffer and the
+ * engine never holds events across windows. Within one read, rows stamped with a page's last timestamp
+ * wait for the next page, so equal timestamps are ordered here (tiebreaker, then index and id), exactly
+ * as `replay` orders them, whatever shard order Elasticsearch returned them in.
+ *
+ * The state (pending partial sequences) is a plain JSON object the worker stores with the checkpoint. It
+ * is kept small and bounded: events are stored as references (index and id) and their documents fetched
+ * again only for the rare sequence that completes with them after a restart (see hydrate.ts), and the
+ * state's size is capped (`maxStateBytes`, oldest pending sequences evicted, counted and logged).
  */
 import type { CompiledQuery, EqlEvent, KeyTuple } from '../eql/compiled.js';
-import { SequenceMatcher, type SequenceState, type SequenceStats } from '../eql/sequence.js';
 import { compareOrdinal } from '../eql/ordering.js';
+import { SequenceMatcher, type SequenceState, type SequenceStats } from '../eql/sequence.js';
 
 export interface EngineHit {
   _index: string;
@@ -21,45 +32,52 @@ export type RuleMatch = { kind: 'event'; hit: EngineHit } | { kind: 'sequence'; 
  * so an event cannot forge it, and alerts never carry it (alerts/build.ts `cleanSource` drops NUL-prefixed keys).
  */
 export const HIT_REF = '\u0000eqlwatch.hit';
+/** Marks a stored event reduced to its reference: its document must be fetched before it is alerted. */
+export const SLIM = '\u0000eqlwatch.slim';
 
 export interface RuleEngineState {
-  version: 1;
+  version: 2;
   matcher: SequenceState | null;
-  /** Hits read but not yet released to the matcher because they are newer than the watermark. */
-  held: EngineHit[];
-  /** Time the matcher has passed: an event stamped before it is late (null: nothing yet). */
-  horizon?: number | null;
 }
 
 export interface RuleEngineOptions {
-  /**
-   * Sequence rules only: events whose timestamp is within this much of the window's end are held until the
-   * next window, so events from slower shippers that arrive a little later still join in timestamp order.
-   */
-  reorderSlackMs: number;
+  /** Pending partial sequences kept per stage (oldest evicted beyond it). */
   maxPendingPerStage: number;
+  /** Largest serialised state; beyond it the oldest pending sequences are evicted. */
+  maxStateBytes?: number;
 }
 
-/** At most this many late hits are kept per run for the worker to re-evaluate (see `takeLate`). */
-export const MAX_LATE_KEPT = 10_000;
+export const DEFAULT_MAX_STATE_BYTES = 8 * 1024 * 1024;
 
 export interface RuleEngineStats {
   eventsRead: number;
-  /** Late hits that did not fit in the re-evaluation buffer. */
-  lateOverflow: number;
   excluded: number;
-  held: number;
+  /**
+   * Events Elasticsearch returned after an event stamped later had been evaluated (a multi-valued or
+   * unparseable `@timestamp`, or a date format the engine reads differently): evaluated, but possibly
+   * out of order. Logged by the worker.
+   */
+  outOfOrder: number;
+  /** Pending sequences evicted to keep the state under `maxStateBytes`. */
+  evictedForSize: number;
   sequence: SequenceStats | null;
+}
+
+interface Row {
+  h: EngineHit;
+  ts: number;
+  tb: unknown;
 }
 
 export class RuleEngine {
   private readonly matcher: SequenceMatcher | null;
-  private held: EngineHit[];
+  private held: Row[] = [];
   private excluded = 0;
   private eventsRead = 0;
-  private horizon: number;
-  private late: EngineHit[] = [];
-  private lateOverflow = 0;
+  private outOfOrder = 0;
+  private evictedForSize = 0;
+  /** Timestamp of the last row handed to the matcher in this engine's life. */
+  private released = -Infinity;
 
   constructor(
     private readonly compiled: CompiledQuery,
@@ -68,7 +86,7 @@ export class RuleEngine {
     private readonly options: RuleEngineOptions,
     state?: RuleEngineState | null,
   ) {
-    if (compiled.kind === 'sample') throw new Error('sample rules are evaluated per window by evaluateSampleRule (sample-rule.ts), not by the streaming engine');
+    if (compiled.kind === 'sample') throw new Error('sample queries are evaluated per window, not by the streaming engine');
     if (compiled.kind === 'sequence') {
       const matcherOptions = { maxPendingPerStage: options.maxPendingPerStage };
       this.matcher = state?.matcher
@@ -77,25 +95,90 @@ export class RuleEngine {
     } else {
       this.matcher = null;
     }
-    this.held = state?.held ?? [];
-    this.horizon = state?.horizon ?? -Infinity;
   }
 
   /**
-   * Hits of a sequence rule that arrived after the matcher had passed their timestamp (so it could not use
-   * them) since the last call. The worker re-evaluates them over Elasticsearch; see execute.ts.
+   * One page of a window's candidates, in Elasticsearch's `@timestamp` order (any order for single-event
+   * rules, and for a whole stream followed by `flush`). Returns the matches that are final.
    */
-  takeLate(): EngineHit[] {
-    const out = this.late;
-    this.late = [];
-    return out;
+  consume(hits: EngineHit[]): RuleMatch[] {
+    const kept = this.admit(hits);
+    if (this.matcher === null) {
+      const predicate = this.compiled.predicate!;
+      return this.sorted(kept.filter((h) => predicate(h._source))).map(({ h }) => ({ kind: 'event', hit: h }));
+    }
+    const rows = this.sorted([...this.held.map((r) => r.h), ...kept]);
+    // The next page starts at this page's last timestamp at the earliest: rows stamped with it wait.
+    let last = -Infinity;
+    for (const r of rows) if (Number.isFinite(r.ts) && r.ts > last) last = r.ts;
+    const release: Row[] = [];
+    this.held = [];
+    for (const r of rows) {
+      if (Number.isFinite(r.ts) && r.ts === last) this.held.push(r);
+      else release.push(r);
+    }
+    this.push(release);
+    return this.drain();
   }
 
   /**
-   * Consumes the hits of one window `[.., windowEnd)` in any order and returns the matches that are
-   * final. `final` (replay, or a rule with no later window) releases everything held.
+   * Every candidate stamped before `upTo` has been consumed (the end of a window's read): releases what
+   * waited for the next page and lets time pass, deciding trailing missing-event checks and expiring
+   * sequences that can no longer complete.
    */
-  consume(hits: EngineHit[], windowEnd: number, final = false): RuleMatch[] {
+  complete(upTo: number): RuleMatch[] {
+    if (this.matcher === null) return [];
+    this.push(this.held);
+    this.held = [];
+    // `advanceTo(t)` promises every event at or before t; the next window starts at `upTo` itself.
+    this.matcher.advanceTo(upTo - 0.001);
+    return this.drain();
+  }
+
+  /** End of the stream (`replay`, a rescan): everything pending is decided. */
+  flush(): RuleMatch[] {
+    if (this.matcher === null) return [];
+    this.push(this.held);
+    this.held = [];
+    this.matcher.flush();
+    return this.drain();
+  }
+
+  /** Join keys a sequence could still continue with (what later stages may be narrowed to). */
+  pendingJoinKeys(): KeyTuple[] {
+    return this.matcher?.pendingKeys() ?? [];
+  }
+
+  /**
+   * The state to store: pending sequences with their events reduced to references, within
+   * `maxStateBytes` (the oldest pending sequences are evicted, and counted, when it would not fit).
+   */
+  snapshot(): RuleEngineState {
+    if (this.matcher === null) return { version: 2, matcher: null };
+    // Rows waiting for the next page are not part of the state: a window must be completed first.
+    if (this.held.length > 0) throw new Error('RuleEngine.snapshot() with events waiting for the next page: call complete() first');
+    const budget = this.options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+    for (;;) {
+      const state = slim(this.matcher.snapshot());
+      const size = Buffer.byteLength(JSON.stringify(state));
+      if (size <= budget || this.matcher.pendingCount === 0) return { version: 2, matcher: state };
+      // Evict in proportion to the excess (at least one), oldest first.
+      const excess = Math.max(1, Math.ceil(this.matcher.pendingCount * (1 - budget / size)));
+      this.evictedForSize += this.matcher.evictOldest(excess);
+    }
+  }
+
+  get stats(): RuleEngineStats {
+    return {
+      eventsRead: this.eventsRead,
+      excluded: this.excluded,
+      outOfOrder: this.outOfOrder,
+      evictedForSize: this.evictedForSize,
+      sequence: this.matcher ? { ...this.matcher.stats } : null,
+    };
+  }
+
+  private admit(hits: EngineHit[]): EngineHit[] {
     this.eventsRead += hits.length;
     const kept: EngineHit[] = [];
     for (const hit of hits) {
@@ -103,67 +186,22 @@ export class RuleEngine {
       if (this.exceptions.some((ex) => ex(hit._source))) this.excluded++;
       else kept.push(hit);
     }
-    if (this.matcher === null) {
-      const predicate = this.compiled.predicate!;
-      return this.sorted(kept.filter((h) => predicate(h._source))).map(({ h }) => ({ kind: 'event', hit: h }));
-    }
-    const watermark = final ? Infinity : windowEnd - this.options.reorderSlackMs;
-    const release: Row[] = [];
-    const held: EngineHit[] = [];
-    // Half-open like the windows: an event stamped exactly at the watermark may still arrive with the next
-    // window (e.g. reorderSlack 0 and @timestamp == window end), so it is held, not released. Events with no
-    // usable timestamp can never be ordered: they go to the matcher, which counts them.
-    for (const row of this.sorted([...this.held, ...kept])) {
-      if (Number.isFinite(row.ts) && row.ts >= watermark) held.push(row.h);
-      else release.push(row);
-    }
-    this.held = held;
-    for (const { h, ts } of release) {
-      if (ts < this.horizon) {
-        // Too late for the matcher; kept for re-evaluation if a stage (or until) could use it at all.
-        if (this.usable(h._source)) {
-          if (this.late.length < MAX_LATE_KEPT) this.late.push(h);
-          else this.lateOverflow++;
-        }
-      } else if (ts > this.horizon) this.horizon = ts;
-      this.matcher.push(h._source);
-    }
-    if (Number.isFinite(watermark) && watermark > this.horizon) this.horizon = watermark;
-    if (final) this.matcher.flush();
-    // Everything below the watermark is pushed; `advanceTo(t)` promises every event <= t, so stay 1 ms below.
-    else if (Number.isFinite(watermark)) this.matcher.advanceTo(watermark - 1);
-    return this.matcher.drain().map((m) => ({ kind: 'sequence', hits: m.events.map(toHit) }));
+    return kept;
   }
 
-  /**
-   * Join keys a sequence could still continue with: those of pending partial sequences and of held events
-   * that can start one (what later stages may be narrowed to).
-   */
-  pendingJoinKeys(): KeyTuple[] {
-    if (this.matcher === null) return [];
-    const first = this.compiled.stages[0]!;
-    const keys = this.matcher.pendingKeys();
-    for (const h of this.held) if (first.predicate(h._source)) keys.push(...first.keys(h._source));
-    return keys;
+  private push(rows: Row[]): void {
+    const m = this.matcher!;
+    for (const r of rows) {
+      if (Number.isFinite(r.ts)) {
+        if (r.ts < this.released) this.outOfOrder++;
+        else this.released = r.ts;
+      }
+      m.push(r.h._source);
+    }
   }
 
-  snapshot(): RuleEngineState {
-    return {
-      version: 1,
-      matcher: this.matcher?.snapshot() ?? null,
-      held: this.held,
-      horizon: Number.isFinite(this.horizon) ? this.horizon : null,
-    };
-  }
-
-  get stats(): RuleEngineStats {
-    return {
-      eventsRead: this.eventsRead,
-      lateOverflow: this.lateOverflow,
-      excluded: this.excluded,
-      held: this.held.length,
-      sequence: this.matcher ? { ...this.matcher.stats } : null,
-    };
+  private drain(): RuleMatch[] {
+    return this.matcher!.drain().map((m) => ({ kind: 'sequence', hits: m.events.map(toHit) }));
   }
 
   /** ES ordinal order: timestamp, tiebreaker, then a stable document order (index, id). */
@@ -180,15 +218,15 @@ export class RuleEngine {
     });
     return rows;
   }
-
-  private usable(event: EqlEvent): boolean {
-    return this.compiled.stages.some((s) => s.predicate(event)) || (this.compiled.until?.predicate(event) ?? false);
-  }
 }
 
-interface Row {
-  h: EngineHit;
-  ts: number;
+/** The matcher's state with every stored event reduced to its reference. */
+function slim(state: SequenceState): SequenceState {
+  return {
+    ...state,
+    events: state.events.map(([seq, ts, tb, event]) => [seq, ts, tb, { [HIT_REF]: event[HIT_REF], [SLIM]: true }]),
+    ready: state.ready.map((m) => ({ ...m, events: m.events.map((e) => ({ [HIT_REF]: e[HIT_REF], [SLIM]: true })) })),
+  };
 }
 
 function docOrder(a: EngineHit, b: EngineHit): number {
@@ -200,4 +238,9 @@ function toHit(event: EqlEvent): EngineHit {
   const ref = event[HIT_REF] as { _index: string; _id: string } | undefined;
   if (!ref) throw new Error('sequence event lost its hit reference');
   return { _index: ref._index, _id: ref._id, _source: event as Record<string, unknown> };
+}
+
+/** True when a matched hit's document was reduced to its reference in stored state. */
+export function isSlim(hit: EngineHit): boolean {
+  return hit._source[SLIM] === true;
 }

@@ -91,13 +91,13 @@ describe('bad config files', () => {
   it('the example config validates and documents every top-level section', async () => {
     const example = path.join(REPO_ROOT, 'config/eqlwatch.example.yml');
     const { config } = loadConfig(example, {});
-    expect(config.worker.reorderSlack).toBeGreaterThan(0);
+    expect(config.worker.lateness).toBeGreaterThan(0);
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(example, 'utf8');
     for (const key of ['elasticsearch', 'rules', 'alerts', 'state', 'kibana', 'worker', 'notify', 'http', 'logging']) {
       expect(text).toMatch(new RegExp(`^#? ?${key}:`, 'm'));
     }
-    for (const key of ['ingestDelay', 'reorderSlack', 'maxWindow', 'maxCatchup', 'leaseTtl', 'concurrency', 'pageSize', 'maxPendingSequences']) {
+    for (const key of ['ingestDelay', 'lateness', 'auditHorizon', 'maxWindow', 'maxCatchup', 'leaseTtl', 'concurrency', 'pageSize', 'maxPendingSequences']) {
       expect(text).toContain(`${key}:`);
     }
   });

@@ -5,7 +5,7 @@ import {
   MATCH_ALL,
   MATCH_NONE,
   MAX_NARROW_KEYS,
-  MAX_NARROW_TUPLES,
+  MAX_TUPLE_CLAUSES,
   eqlWildcardToLucene,
   escapeLuceneWildcard,
   filterBounds,
@@ -309,10 +309,11 @@ describe('narrowByKeys', () => {
   });
 
   it('above the tuple threshold multi-key narrowing falls back to per-field terms', () => {
-    const tuples = Array.from({ length: MAX_NARROW_TUPLES + 1 }, (_, i) => [`a${i}`, `b${i}`] as const);
+    const n = MAX_TUPLE_CLAUSES / 2 + 1;
+    const tuples = Array.from({ length: n }, (_, i) => [`a${i}`, `b${i}`] as const);
     const q = narrowByKeys(stage, ['a', 'b'], tuples) as { bool: { filter: { bool: { should: { terms?: Record<string, unknown[]> }[] } }[] } };
     expect(q.bool.filter).toHaveLength(3);
-    expect(q.bool.filter[1]!.bool.should[0]!.terms!.a).toHaveLength(MAX_NARROW_TUPLES + 1);
+    expect(q.bool.filter[1]!.bool.should[0]!.terms!.a).toHaveLength(n);
   });
 
   it('above the value threshold, or with non-scalar keys, the filter is returned unchanged', () => {

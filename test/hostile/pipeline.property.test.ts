@@ -188,7 +188,7 @@ describe.skipIf(!HAS_SHARED)('hostile events through the whole local pipeline', 
     for (const r of json.rules) for (const m of r.query.matchAll(/\b[a-z_@][a-z0-9_@]*(?:\.[a-z0-9_@]+)+\b/gi)) seen.add(m[0]);
     fields = [...seen].sort().slice(0, 400);
     const reports = await Promise.all([loadRules(path.join(SHARED_DIR, 'corpus', 'detection-rules-toml')), loadRules(path.join(REPO_ROOT, 'queries'))]);
-    prepared = reports.flatMap((r) => r.rules).map(prepareRule);
+    prepared = reports.flatMap((r) => r.rules).map((r) => prepareRule(r));
   });
 
   it('loaded the corpus (1,024 compiled rules, the TOML rules and both seeds)', () => {
@@ -223,15 +223,16 @@ describe.skipIf(!HAS_SHARED)('hostile events through the whole local pipeline', 
         const { logger, chunks } = captureLogger();
         const unique = hits.map((h, i) => ({ ...h, _id: `${h._id}-${i}`, _source: obj(Object.entries(h._source)) }) satisfies EngineHit);
         for (const p of prepared) {
-          const opts = { reorderSlackMs: 30_000, maxPendingPerStage: 100 };
+          const opts = { maxPendingPerStage: 100 };
           const engine = newEngine(p, opts);
           const cut = Math.min(split, unique.length);
           const windowEnd = Date.parse('2026-01-01T00:01:00Z');
-          const found = engine.consume(unique.slice(0, cut).map((h) => ({ ...h, _source: obj(Object.entries(h._source)) })), windowEnd);
+          const found = engine.consume(unique.slice(0, cut).map((h) => ({ ...h, _source: obj(Object.entries(h._source)) })));
+          found.push(...engine.complete(windowEnd));
           // The worker stores the engine state as JSON between runs: it must round-trip.
           const snapshot = JSON.parse(JSON.stringify(engine.snapshot())) as RuleEngineState;
           const resumed = newEngine(p, opts, snapshot);
-          found.push(...resumed.consume(unique.slice(cut).map((h) => ({ ...h, _source: obj(Object.entries(h._source)) })), windowEnd + 60_000, true));
+          found.push(...resumed.consume(unique.slice(cut).map((h) => ({ ...h, _source: obj(Object.entries(h._source)) }))), ...resumed.flush());
           const allowed = allowedKibanaKeys(p.rule, CTX);
           const { alerts } = alertsForMatches(p, found, CTX);
           for (const a of alerts) checkAlert(a, p.rule, CTX, allowed);
@@ -256,8 +257,9 @@ describe.skipIf(!HAS_SHARED)('hostile events through the whole local pipeline', 
       const { logger, chunks } = captureLogger();
       const hit = { _index: 'logs-x', _id: 'extreme', _source: e };
       for (const p of prepared) {
-        const engine = newEngine(p, { reorderSlackMs: 0, maxPendingPerStage: 100 });
-        engine.consume([{ ...hit, _source: obj(Object.entries(e)) }], Date.parse('2026-01-01T00:01:00Z'), true);
+        const engine = newEngine(p, { maxPendingPerStage: 100 });
+        engine.consume([{ ...hit, _source: obj(Object.entries(e)) }]);
+        engine.flush();
         JSON.parse(JSON.stringify(engine.snapshot()));
       }
       const rule = prepared[0]!.rule;

@@ -26,7 +26,7 @@ export async function fastSeedRules(indices: EventIndices, interval = '2s'): Pro
 
 export interface OpsEnvOptions {
   rules: Record<string, string>;
-  /** Keys of the `worker:` section (defaults: 30 s windows, 5 s reorder slack, 5 s leases). */
+  /** Keys of the `worker:` section (defaults: 30 s windows, 5 s lateness tolerance, 5 s leases). */
   worker?: Record<string, string | number>;
   /** YAML inserted verbatim inside the `notify:` section, indented by two spaces (channels, routes). */
   notifyChannels?: string;
@@ -35,7 +35,7 @@ export interface OpsEnvOptions {
 }
 
 export function opsEnv(es: EsTestContext, o: OpsEnvOptions): Promise<OpsEnv> {
-  const worker = { maxWindow: '30s', reorderSlack: '5s', leaseTtl: '5s', ...o.worker };
+  const worker = { maxWindow: '30s', lateness: '5s', leaseTtl: '5s', ...o.worker };
   return testEnv(es, {
     rules: o.rules,
     writer: 'operations tests',

@@ -28,7 +28,7 @@ query: |
     [process where process.name == "curl"]
     [process where process.name == "chmod"]
 `;
-    const env = await workerEnv(es, { 'paging.yaml': rule }, `  pageSize: ${PAGE_SIZE}\n  reorderSlack: 0s\n`);
+    const env = await workerEnv(es, { 'paging.yaml': rule }, `  pageSize: ${PAGE_SIZE}\n  lateness: 0s\n`);
     const t0 = Date.now() - 240_000;
     const operations: unknown[] = [];
     const pairs: [string, string][] = [];

@@ -1,0 +1,179 @@
+/**
+ * The worker in-process against the real node, on a clock the test controls: each `run(now)` is a fresh
+ * process as far as the rule is concerned (a new engine from the stored state, as after a restart), so a
+ * test decides what is searchable when (by indexing and refreshing before a run) and when runs happen.
+ * `replayIds` exports every document and the indices' mappings and runs `replay`'s rule evaluation over
+ * them: the reference the worker's alerts are held to.
+ */
+import { Writable } from 'node:stream';
+import type { Client } from '@elastic/elasticsearch';
+import { ensureAlertsIndex } from '../../src/es/alerts-template.js';
+import { fetchIndexSchema } from '../../src/es/mappings.js';
+import { ReadSnapshot } from '../../src/es/snapshot.js';
+import { EsStateStore } from '../../src/es/state-store.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { Metrics } from '../../src/ops/metrics.js';
+import { loadRuleText } from '../../src/rules/load.js';
+import type { Rule } from '../../src/rules/schema.js';
+import { executeRule, type ExecuteDeps, type ExecuteResult, type ExecuteSettings } from '../../src/worker/execute.js';
+import { prepareRule, type PreparedRule } from '../../src/worker/prepared-rule.js';
+import { replayRule, type ReplayInput } from '../../src/worker/replay-rule.js';
+import { runMetrics } from '../../src/worker/run-metrics.js';
+import type { EsTestContext } from './es.js';
+
+export const DEFAULT_TEST_SETTINGS: ExecuteSettings = {
+  ingestDelayMs: 0,
+  latenessMs: 60_000,
+  auditHorizonMs: 24 * 3_600_000,
+  maxWindowMs: 3_600_000,
+  maxCatchupMs: 24 * 3_600_000,
+  leaseTtlMs: 120_000,
+  pageSize: 1000,
+  maxPendingSequences: 10_000,
+};
+
+export type LogLine = Record<string, unknown> & { 'log.level': string; message: string };
+
+/** A rule from its text (YAML, TOML or .eql by `file`'s extension); throws on a rule error. */
+export function ruleFrom(file: string, text: string): Rule {
+  const out = loadRuleText(file, text);
+  if (out.kind !== 'rule') throw new Error(`${file}: ${JSON.stringify(out)}`);
+  return out.rule;
+}
+
+export class WorkerHarness {
+  readonly logs: LogLine[] = [];
+  readonly metrics = new Metrics();
+  readonly alertsIndex: string;
+  readonly store: EsStateStore;
+  private readonly prepared: PreparedRule[];
+  private readonly record = runMetrics(this.metrics);
+  private ready = false;
+
+  constructor(
+    private readonly es: EsTestContext,
+    readonly rules: Rule[],
+    readonly settings: ExecuteSettings = DEFAULT_TEST_SETTINGS,
+    readonly workerId = 'harness',
+  ) {
+    this.alertsIndex = es.name('alerts');
+    this.store = new EsStateStore(es.client, { index: es.name('state') });
+    this.prepared = rules.map((r) => prepareRule(r));
+  }
+
+  get client(): Client {
+    return this.es.client;
+  }
+
+  private async setup(): Promise<void> {
+    if (this.ready) return;
+    await ensureAlertsIndex(this.es.client, { alias: this.alertsIndex });
+    await this.store.ensureIndex();
+    this.ready = true;
+  }
+
+  /**
+   * Every rule once at time `now`. `crashAfterAlerts`: the run dies after writing its first alerts and
+   * before saving its checkpoint (as a SIGKILL would), for rules that write any.
+   */
+  async run(now: number, o: { crashAfterAlerts?: boolean } = {}): Promise<ExecuteResult[]> {
+    await this.setup();
+    const out: ExecuteResult[] = [];
+    for (const p of this.prepared) {
+      const deps: ExecuteDeps = {
+        client: this.es.client,
+        store: this.store,
+        logger: createLogger({ level: 'debug', destination: this.sink() }),
+        workerId: this.workerId,
+        alertsIndex: this.alertsIndex,
+        spaceId: 'default',
+        kibanaUrl: null,
+        settings: this.settings,
+        now: () => now,
+        ...(o.crashAfterAlerts ? { afterAlertsWritten: () => { throw new SimulatedCrash(); } } : {}),
+      };
+      const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+      try {
+        const r = await executeRule(deps, p);
+        if (r.status === 'skipped') this.record.skipped(labels);
+        else this.record.result(labels, r);
+        out.push(r);
+      } catch (e) {
+        if (!(e instanceof SimulatedCrash)) {
+          this.record.failed(labels, e, false);
+          throw e;
+        }
+        // A crashed run leaves its lease behind, as a killed process does; expire it for the next run.
+        await this.store.releaseLease(p.rule.id, this.workerId);
+      }
+    }
+    return out;
+  }
+
+  async alertIds(): Promise<string[]> {
+    await this.setup();
+    await this.es.client.indices.refresh({ index: this.alertsIndex });
+    const ids: string[] = [];
+    let after: unknown[] | undefined;
+    for (;;) {
+      const res = await this.es.client.search({ index: this.alertsIndex, size: 5000, _source: false, sort: ['_doc'], query: { match_all: {} }, ...(after ? { search_after: after as never } : {}) });
+      const hits = res.hits.hits;
+      ids.push(...hits.map((h) => h._id!));
+      if (hits.length < 5000) break;
+      after = hits[hits.length - 1]!.sort;
+    }
+    return ids.sort();
+  }
+
+  /** What `replay` gives over every document of `indices`, with their mappings (the worker's reference). */
+  async replayIds(indices: string[]): Promise<string[]> {
+    const input = await exportDocs(this.es.client, indices);
+    const ids: string[] = [];
+    for (const rule of this.rules) {
+      const schema = await fetchIndexSchema(this.es.client, rule.index);
+      const out = replayRule(rule, input, {
+        schema: schema.fieldSchema,
+        maxPendingSequences: this.settings.maxPendingSequences,
+        ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null },
+      });
+      ids.push(...out.alerts.map((a) => a.id));
+    }
+    return [...new Set(ids)].sort();
+  }
+
+  /** The stored state document of a rule (size and content checks). */
+  async stateDoc(ruleId: string): Promise<{ bytes: number; doc: Record<string, unknown> }> {
+    const res = await this.es.client.get<Record<string, unknown>>({ index: this.store.index, id: ruleId });
+    return { bytes: Buffer.byteLength(JSON.stringify(res._source)), doc: res._source! };
+  }
+
+  logsOf(level: string, pattern: RegExp): LogLine[] {
+    return this.logs.filter((l) => l['log.level'] === level && pattern.test(l.message));
+  }
+
+  private sink(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.logs.push(JSON.parse(line) as LogLine);
+        done();
+      },
+    });
+  }
+}
+
+class SimulatedCrash extends Error {}
+
+/** Every document of `indices` as search hits (the export `replay` reads). */
+export async function exportDocs(client: Client, indices: string[]): Promise<ReplayInput[]> {
+  await client.indices.refresh({ index: indices, ignore_unavailable: true, allow_no_indices: true });
+  const out: ReplayInput[] = [];
+  const snapshot = await ReadSnapshot.open(client, indices);
+  try {
+    for await (const page of snapshot.read({ query: { match_all: {} }, sort: [{ _shard_doc: { order: 'asc' } }], pageSize: 5000 })) {
+      for (const h of page) out.push({ hit: { _index: h._index, _id: h._id, _source: h._source }, bare: false });
+    }
+  } finally {
+    await snapshot.close();
+  }
+  return out;
+}
