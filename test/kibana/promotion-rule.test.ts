@@ -6,8 +6,6 @@
  * first installation (POST) and the idempotent re-run (PUT of the same rule_id), in the configured space.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -16,6 +14,7 @@ import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { promotionRuleBody, PROMOTION_QUERY } from '../../src/kibana/promotion-rule.js';
 import { DETECTION_API_VERSION, setupKibana } from '../../src/kibana/setup.js';
+import { httpReceiver, type Received, type Receiver } from '../helpers/http-receiver.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const spec = parse(readFileSync(path.join(here, '../fixtures/kibana/detections-api-2023-10-31.excerpt.yaml'), 'utf8'), { merge: true }) as {
@@ -38,48 +37,30 @@ function bodyValidator(pathName: string, method: string) {
 const validateCreate = bodyValidator('/api/detection_engine/rules', 'post');
 const validateUpdate = bodyValidator('/api/detection_engine/rules', 'put');
 
-interface Received {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-}
-
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
   close = undefined;
 });
 
-/** Records requests; knows one thing about Kibana: a rule exists once it was POSTed (look-ups by rule_id). */
-async function kibanaReceiver(): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
+/** Knows one thing about Kibana: a rule exists once it was POSTed (look-ups by rule_id). */
+async function kibanaReceiver(): Promise<Receiver> {
   const rules = new Map<string, unknown>();
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://x');
-      const body = data ? (JSON.parse(data) as Record<string, unknown>) : null;
-      received.push({ method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body });
-      const send = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-      if (u.pathname.endsWith('/api/detection_engine/rules')) {
-        const ruleId = (req.method === 'GET' ? u.searchParams.get('rule_id') : String(body?.rule_id)) ?? '';
-        if (req.method === 'GET') return rules.has(ruleId) ? send(200, rules.get(ruleId)) : send(404, { message: `rule_id: "${ruleId}" not found`, status_code: 404 });
-        if (req.method === 'POST') {
-          if (rules.has(ruleId)) return send(409, { message: `rule_id: "${ruleId}" already exists`, status_code: 409 });
-          rules.set(ruleId, { ...body, id: '6541b99a-dee9-4f6d-a86d-dbd1869d73b1' });
-          return send(200, rules.get(ruleId));
-        }
-        if (req.method === 'PUT') return rules.has(ruleId) ? send(200, rules.get(ruleId)) : send(404, { message: 'not found', status_code: 404 });
-      }
-      return send(200, {});
-    });
+  const r = await httpReceiver((req) => {
+    if (!req.path.endsWith('/api/detection_engine/rules')) return { status: 200, json: {} };
+    const body = req.body as Record<string, unknown> | null;
+    const ruleId = (req.method === 'GET' ? req.query.get('rule_id') : String(body?.rule_id)) ?? '';
+    const notFound = { status: 404, json: { message: `rule_id: "${ruleId}" not found`, status_code: 404 } };
+    if (req.method === 'GET') return rules.has(ruleId) ? { status: 200, json: rules.get(ruleId) } : notFound;
+    if (req.method === 'POST') {
+      if (rules.has(ruleId)) return { status: 409, json: { message: `rule_id: "${ruleId}" already exists`, status_code: 409 } };
+      rules.set(ruleId, { ...body, id: '6541b99a-dee9-4f6d-a86d-dbd1869d73b1' });
+      return { status: 200, json: rules.get(ruleId) };
+    }
+    return rules.has(ruleId) ? { status: 200, json: rules.get(ruleId) } : notFound;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  close = () => new Promise((r) => server.close(() => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  close = r.close;
+  return r;
 }
 
 /** Every detection-engine request must be an operation of the spec, with declared query parameters only. */
