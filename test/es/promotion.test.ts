@@ -17,7 +17,12 @@ import { loadRuleText } from '../../src/rules/load.js';
 import type { Rule } from '../../src/rules/schema.js';
 import { writeAlertBatch } from '../../src/worker/alert-sink.js';
 import { ensureAlertsIndex } from '../../src/es/alerts-template.js';
-import { useEs } from '../helpers/es.js';
+import { esUrl, useEs } from '../helpers/es.js';
+import { httpReceiver } from '../helpers/http-receiver.js';
+import { ensureBuilt, runCli } from '../cli/run-cli.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const es = useEs();
 
@@ -136,5 +141,52 @@ describe('promotion documents on the real node', () => {
       const hits = await es.client.search({ index: target.index, query: { term: { [field]: value } } });
       expect((hits.hits.total as { value: number }).value, field).toBeGreaterThan(0);
     }
+  });
+
+  it('`eqlwatch setup` installs the promotion data stream template and the Kibana rule, in the space, idempotently', async () => {
+    ensureBuilt();
+    const namespace = `s${randomBytes(5).toString('hex')}`;
+    const rules = new Set<string>();
+    const kibana = await httpReceiver((r) => {
+      if (!r.path.endsWith('/api/detection_engine/rules')) return { status: 200, json: {} };
+      const id = r.query.get('rule_id') ?? String((r.body as { rule_id?: string } | null)?.rule_id);
+      if (r.method === 'GET') return rules.has(id) ? { status: 200, json: { rule_id: id } } : { status: 404, json: { message: 'not found', status_code: 404 } };
+      rules.add(id);
+      return { status: 200, json: { rule_id: id } };
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-setup-'));
+    es.onCleanup(async () => {
+      await kibana.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const config = path.join(dir, 'eqlwatch.yml');
+    await writeFile(config, `alerts:
+  index: ${es.name('alerts')}
+  spaceId: soc
+  promotion:
+    namespace: ${namespace}
+state:
+  index: ${es.name('state')}
+notify:
+  outbox:
+    index: ${es.name('outbox')}
+kibana:
+  url: ${kibana.url}
+`);
+    const env = { ES_URL: esUrl() };
+    const first = await runCli(['setup', '--config', config], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`promotion: data stream logs-eqlwatch.alerts-${namespace} ready`);
+    expect(first.stdout).toMatch(new RegExp(`promotion rule "eqlwatch alerts \\(logs-eqlwatch\\.alerts-${namespace}\\)" \\(rule_id eqlwatch-promotion-${namespace}\\) created in space soc`));
+    const second = await runCli(['setup', '--config', config], { env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`(rule_id eqlwatch-promotion-${namespace}) updated in space soc`);
+    const template = await es.client.indices.getIndexTemplate({ name: `logs-eqlwatch.alerts-${namespace}-eqlwatch` });
+    expect(template.index_templates[0]!.index_template.data_stream).toBeDefined();
+    es.onCleanup(() => es.client.indices.deleteIndexTemplate({ name: `logs-eqlwatch.alerts-${namespace}-eqlwatch` }));
+    expect(kibana.received.filter((r) => r.path.includes('detection_engine')).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /s/soc/api/detection_engine/rules', 'POST /s/soc/api/detection_engine/rules',
+      'GET /s/soc/api/detection_engine/rules', 'PUT /s/soc/api/detection_engine/rules',
+    ]);
   });
 });
