@@ -34,8 +34,12 @@ export interface PromotionDoc {
 /** Source-event fields the promotion document sets itself. */
 const OWN_TOP_LEVEL = new Set(['@timestamp', 'message', 'rule', 'threat', 'tags', 'data_stream', 'ecs']);
 
+/**
+ * The promotion document of an alert, or null for building blocks: a sequence's (promoted through its shell)
+ * and those of a building-block rule (`building_block_type`), which Kibana keeps out of the Alerts table too.
+ */
 export function promotionDoc(alert: BuiltAlert, alertsIndex: string, namespace: string, now: Date): PromotionDoc | null {
-  if (alert.buildingBlock) return null;
+  if (alert.buildingBlock || alert.doc['kibana.alert.building_block_type'] !== undefined) return null;
   const a = alert.doc;
   const str = (path: string): string | undefined => {
     const v = a[path];

@@ -108,8 +108,10 @@ describe('writeAlertBatch', () => {
       alert('single'),
       alert('dup'),
       alert('bb', {}, true),
+      // An alert of a building-block rule: hidden from Security's Alerts table by Kibana, so not promoted either.
+      alert('bbrule', { 'kibana.alert.building_block_type': 'default' }),
     ]);
-    expect(res).toMatchObject({ created: 2, duplicates: 1, promoted: 2 });
+    expect(res).toMatchObject({ created: 3, duplicates: 1, promoted: 2 });
     const promoted = sent.flat().filter((s) => s.index === 'logs-eqlwatch.alerts-default');
     expect(promoted.map((s) => s.id)).toEqual(['single', 'dup']);
     expect(promoted[0]!.doc).toMatchObject({ message: 'R', event: { kind: 'alert', module: 'eqlwatch', id: 'single', severity: 73, risk_score: 73, ingested: '2026-01-20T10:05:01.000Z' } });
