@@ -89,6 +89,8 @@ export function buildSequenceAlerts(rule: Rule, hits: SourceHit[], ctx: AlertCon
         reason: buildReason(hit._source, rule.name, rule.severity),
         ancestors: blockAncestors[i]!,
         depth: bbDepths[i]!,
+        // Building blocks are not promoted: in Security their link opens the sequence's (promoted) shell.
+        linkId: ctx.linkTarget === 'security' ? shellId : bbIds[i]!,
       }),
       'kibana.alert.building_block_type': 'default',
       'kibana.alert.group.id': shellId,
@@ -143,6 +145,8 @@ interface AlertSpecifics {
   name: string;
   severity: Severity;
   riskScore: number;
+  /** The alert the link opens (default: this one). */
+  linkId?: string;
 }
 
 function alertFields(rule: Rule, ctx: AlertContext, a: AlertSpecifics): Record<string, unknown> {
@@ -203,7 +207,7 @@ function alertFields(rule: Rule, ctx: AlertContext, a: AlertSpecifics): Record<s
   if (rule.buildingBlockType) fields['kibana.alert.building_block_type'] = rule.buildingBlockType;
   if (a.originalTime !== undefined) fields['kibana.alert.original_time'] = a.originalTime;
   // Kibana's alert URL carries the alert's own @timestamp (build time), never the event time.
-  const url = alertLink({ kibanaUrl: ctx.kibanaUrl, spaceId: ctx.spaceId, target: ctx.linkTarget ?? 'discover' }, a.id, now);
+  const url = alertLink({ kibanaUrl: ctx.kibanaUrl, spaceId: ctx.spaceId, target: ctx.linkTarget ?? 'discover' }, a.linkId ?? a.id, now);
   if (url !== undefined) fields['kibana.alert.url'] = url;
   return fields;
 }

@@ -4,7 +4,9 @@
  * addSpaceIdToPath; rison as Kibana's URL state encoding.
  */
 import { describe, expect, it } from 'vitest';
+import { buildSequenceAlerts } from '../../src/alerts/build.js';
 import { alertLink, rison, spacePrefix } from '../../src/alerts/links.js';
+import { loadRuleText } from '../../src/rules/load.js';
 
 const ID = 'a'.repeat(64);
 const TS = '2026-01-20T10:05:00.000Z';
@@ -42,5 +44,21 @@ describe('alertLink', () => {
   it('space prefix as addSpaceIdToPath', () => {
     expect(spacePrefix('default')).toBe('');
     expect(spacePrefix('soc-eu')).toBe('/s/soc-eu');
+  });
+
+  it('on built alerts: kibana.alert.url carries the alert\'s own @timestamp; a building block opens its promoted shell', () => {
+    const out = loadRuleText('r.yaml', 'name: r\nid: r\nquery: |\n  sequence [any where true] [any where true]\n');
+    if (out.kind !== 'rule') throw new Error('rule');
+    const hit = (id: string) => ({ _index: 'logs-x', _id: id, _source: { '@timestamp': '2020-01-01T00:00:00.000Z' } });
+    const docs = buildSequenceAlerts(out.rule, [hit('a'), hit('b')], { now: new Date(TS), spaceId: 'soc', executionId: 'x', kibanaUrl: 'https://kb', linkTarget: 'security' });
+    const shellId = docs[0]!.id;
+    for (const d of docs) {
+      const url = new URL(d.doc['kibana.alert.url'] as string);
+      expect(url.pathname).toBe('/s/soc/app/security/alerts');
+      expect(url.searchParams.get('query')).toContain(`event.id: "${shellId}"`);
+      expect(url.searchParams.get('timerange')).toContain(`from:'${TS}'`);
+    }
+    const discover = buildSequenceAlerts(out.rule, [hit('a'), hit('b')], { now: new Date(TS), spaceId: 'soc', executionId: 'x', kibanaUrl: 'https://kb' });
+    expect(decodeURIComponent(discover[1]!.doc['kibana.alert.url'] as string)).toContain(`kibana.alert.uuid: "${discover[1]!.id}"`);
   });
 });
