@@ -292,7 +292,7 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
       }
     } else {
       out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead' +
-        (promotion ? ', and create the promotion rule (README, "Alerts in Kibana\'s Security app")' : ''));
+        (promotion ? ', and create the promotion rule (README, Alerts, "Promotion into Kibana\'s Security app")' : ''));
     }
     return 0;
   } catch (err) {

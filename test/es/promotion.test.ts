@@ -5,7 +5,7 @@
  * as Kibana runs a `language: lucene` rule), within the rule's window on its timestamp override
  * (`event.ingested`, with Kibana's `@timestamp` fallback), finds exactly one document per alert, and nothing
  * else that shares the data stream. No Kibana runs here: what Kibana then does with those documents is its
- * documented query-rule behaviour (README, "Alerts in Kibana's Security app").
+ * documented query-rule behaviour (README, Alerts, "Promotion into Kibana's Security app").
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
