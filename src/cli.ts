@@ -48,6 +48,27 @@ Several workers may share one cluster: rules are split through leases in the sta
         only: (v.rule as string[] | undefined) ?? [],
       }),
   },
+  rescan: {
+    summary: 'evaluate one rule afresh over a past time range and write the alerts it finds (recovery)',
+    usage: 'eqlwatch rescan --rule <rule_id> --from <iso> --to <iso> [--config <file>] [--rules <dir|file>]',
+    details: `      --rule <rule_id>  the rule (required)
+      --from <iso>      start of the range on the rule's read field (event.ingested for Elastic's rules)
+      --to <iso>        end of the range (exclusive)
+  -r, --rules <path>    rule directory or file
+
+For documents the worker reported as not evaluated (searchable later than worker.auditHorizon, or a
+gap after downtime beyond worker.maxCatchup). Alerts keep their deterministic ids: what was alerted
+before is not written twice. The rule's checkpoint and state are left as they are.`,
+    options: { ...common, rules: { type: 'string', short: 'r' }, rule: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    run: async (v) =>
+      (await import('./worker/commands.js')).rescanCommand({
+        config: v.config as string | undefined,
+        rules: v.rules as string | undefined,
+        rule: v.rule as string | undefined,
+        from: v.from as string | undefined,
+        to: v.to as string | undefined,
+      }),
+  },
   validate: {
     summary: 'check rules and config; non-zero exit on any error',
     usage: 'eqlwatch validate [--rules <dir|file>] [--config <file>]',

@@ -13,6 +13,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { BuiltAlert } from '../alerts/build.js';
+import type { LinkTarget } from '../alerts/links.js';
 import { promotionDoc } from '../alerts/promotion.js';
 import { writeAlerts, type FailedAlert, type WriteAlertsOptions, type WriteAlertsResult } from '../es/alert-writer.js';
 import type { PromotionTarget } from '../es/promotion-target.js';
@@ -27,6 +28,11 @@ export interface AlertSinkDeps {
   /** Writer options (tests shorten the backoff). */
   writeOptions?: WriteAlertsOptions;
   now?: () => number;
+}
+
+/** Where alert links point: the promoted alert in Security when promotion is on, else Discover. */
+export function linkTarget(deps: Pick<AlertSinkDeps, 'promotion'>): LinkTarget {
+  return deps.promotion ? 'security' : 'discover';
 }
 
 export class AlertWriteError extends Error {

@@ -20,16 +20,16 @@ import type { Client } from '@elastic/elasticsearch';
 import type { BuiltAlert } from '../alerts/build.js';
 import { and } from '../eql/pushdown.js';
 import { MATCH_ALL, type QueryDsl } from '../eql/pushdown.js';
-import { fetchIndexSchema } from '../es/mappings.js';
-import { QueryRejectedError, ReadSnapshot } from '../es/snapshot.js';
+import { QueryRejectedError } from '../es/snapshot.js';
 import { ConflictError, type EsStateStore, type RuleState, type StateVersion } from '../es/state-store.js';
 import type { Logger } from '../ops/logger.js';
-import { writeAlertBatch, type AlertSinkDeps } from './alert-sink.js';
+import { linkTarget, writeAlertBatch, type AlertSinkDeps } from './alert-sink.js';
 import { addRange, compact, compareCounts, DEFAULT_MAX_RANGES, emptyCoverage, type Audit, type Coverage } from './coverage.js';
 import { hydrateMatches } from './hydrate.js';
-import { alertsForMatches, newEngine, prepareForIndices, type PreparedRule } from './prepared-rule.js';
+import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
 import type { RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
-import { readField, ruleFilters, type ReadField, type ReadMode, type RuleFilters } from './rule-reads.js';
+import type { ReadField, ReadMode } from './rule-reads.js';
+import { openRuleView, type RuleView } from './rule-view.js';
 import { evaluateEventWindow, evaluateFresh, evaluateSequenceWindow, type ReadContext, type Stretch } from './window-read.js';
 import { planWindows, type Window } from './windows.js';
 
@@ -141,14 +141,10 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
   let version: StateVersion = acquired.version;
   const mode: ReadMode = p.compiled.kind === 'sequence' ? 'ordering' : 'arrival';
   let progress = decodeProgress(acquired.state, mode, deps.logger, p);
-  let snapshot: ReadSnapshot | null = null;
+  let view: RuleView | null = null;
   try {
-    snapshot = await ReadSnapshot.open(deps.client, p.rule.index, deps.signal ? { signal: deps.signal } : {});
-    const schema = await fetchIndexSchema(deps.client, p.rule.index, deps.signal);
-    const prepared = prepareForIndices(p, schema);
-    const field = readField(prepared, schema);
-    const filters = ruleFilters(prepared, schema);
-    const run = new RuleRun(deps, prepared, snapshot, field, filters, now());
+    view = await openRuleView(deps.client, p, deps.signal);
+    const run = new RuleRun(deps, view, now());
     const result = await run.execute(progress, async (next) => {
       const state: RuleState = {
         checkpoint: next.frontier === null ? null : { windowEnd: iso(next.frontier), lastSort: null },
@@ -164,7 +160,7 @@ export async function executeRule(deps: ExecuteDeps, p: PreparedRule): Promise<E
     if (err instanceof ConflictError) return { status: 'skipped', reason: 'another worker advanced this rule concurrently (lease lost)' };
     throw err;
   } finally {
-    await snapshot?.close();
+    await view?.snapshot.close();
     await store.releaseLease(ruleId, workerId).catch(() => undefined);
   }
 }
@@ -177,34 +173,20 @@ class RuleRun {
   private readonly filterId: string;
   /** Candidate filter of counts (broadened to the time range alone if the cluster rejects it). */
   private countFilter: QueryDsl;
+  private readonly p: PreparedRule;
+  private readonly field: ReadField;
 
   constructor(
     private readonly deps: ExecuteDeps,
-    private readonly p: PreparedRule,
-    snapshot: ReadSnapshot,
-    private readonly field: ReadField,
-    filters: RuleFilters,
+    view: RuleView,
     private readonly startedAt: number,
   ) {
     this.log = deps.logger;
-    const rule = p.rule;
-    this.ctx = {
-      snapshot,
-      field,
-      filters,
-      prepared: p,
-      pageSize: deps.settings.pageSize,
-      maxPendingSequences: deps.settings.maxPendingSequences,
-      onFallback: (what, reason) => {
-        this.health.fallbacks++;
-        this.log.warn(
-          { 'rule.id': rule.id, 'rule.name': rule.name, fallback: what, 'error.message': reason },
-          `rule ${rule.name}: Elasticsearch rejected a query (${reason}); read with a broader one instead (${what}), the engine filters locally`,
-        );
-      },
-    };
-    this.countFilter = filters.all;
-    this.filterId = digest({ all: filters.all, field: field.field, base: field.base });
+    this.p = view.prepared;
+    this.field = view.field;
+    this.ctx = readContext(view, deps, () => this.health.fallbacks++);
+    this.countFilter = view.filters.all;
+    this.filterId = digest({ all: view.filters.all, field: view.field.field, base: view.field.base });
   }
 
   private get rule() {
@@ -312,7 +294,7 @@ class RuleRun {
       const all = [...lateKept, ...outcome.matches];
       const missing = await hydrateMatches(this.deps.client, all, this.deps.signal);
       this.reportMissing(missing.missing);
-      const ctx = { now: new Date(Date.now()), spaceId: this.deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: this.deps.kibanaUrl, linkTarget: this.deps.promotion ? ('security' as const) : ('discover' as const) };
+      const ctx = { now: new Date(Date.now()), spaceId: this.deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: this.deps.kibanaUrl, linkTarget: linkTarget(this.deps) };
       const lateAlerts = dedupeById(alertsForMatches(this.p, lateKept, ctx).alerts);
       const lateIds = new Set(lateAlerts.map((a) => a.id));
       const windowAlerts = dedupeById(alertsForMatches(this.p, outcome.matches, ctx).alerts).filter((a) => !lateIds.has(a.id));
@@ -453,6 +435,26 @@ class RuleRun {
       `rule ${this.rule.name}: ${missing.length} event(s) of completed sequences no longer exist in Elasticsearch; their alerts carry only their index and id`,
     );
   }
+}
+
+/** The read context of a run over `view`; every fallback is counted (`onFallback`) and logged. */
+export function readContext(view: RuleView, deps: Pick<ExecuteDeps, 'logger' | 'settings'>, onFallback: () => void): ReadContext {
+  const rule = view.prepared.rule;
+  return {
+    snapshot: view.snapshot,
+    field: view.field,
+    filters: view.filters,
+    prepared: view.prepared,
+    pageSize: deps.settings.pageSize,
+    maxPendingSequences: deps.settings.maxPendingSequences,
+    onFallback: (what, reason) => {
+      onFallback();
+      deps.logger.warn(
+        { 'rule.id': rule.id, 'rule.name': rule.name, fallback: what, 'error.message': reason },
+        `rule ${rule.name}: Elasticsearch rejected a query (${reason}); read with a broader one instead (${what}), the engine filters locally`,
+      );
+    },
+  };
 }
 
 function evictedOf(engine: RuleEngine): number {

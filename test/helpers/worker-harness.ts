@@ -18,6 +18,7 @@ import type { Rule } from '../../src/rules/schema.js';
 import { executeRule, type ExecuteDeps, type ExecuteResult, type ExecuteSettings } from '../../src/worker/execute.js';
 import { prepareRule, type PreparedRule } from '../../src/worker/prepared-rule.js';
 import { replayRule, type ReplayInput } from '../../src/worker/replay-rule.js';
+import { rescanRule, type RescanReport } from '../../src/worker/rescan.js';
 import { runMetrics } from '../../src/worker/run-metrics.js';
 import type { EsTestContext } from './es.js';
 
@@ -108,6 +109,13 @@ export class WorkerHarness {
       }
     }
     return out;
+  }
+
+  /** `eqlwatch rescan` of one rule over `[from, to)`. */
+  async rescan(ruleId: string, from: number, to: number): Promise<RescanReport> {
+    await this.setup();
+    const p = this.prepared.find((x) => x.rule.id === ruleId)!;
+    return rescanRule({ client: this.es.client, alertsIndex: this.alertsIndex, logger: createLogger({ level: 'debug', destination: this.sink() }), settings: this.settings, spaceId: 'default', kibanaUrl: null }, p, from, to);
   }
 
   async alertIds(): Promise<string[]> {
