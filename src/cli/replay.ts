@@ -11,6 +11,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { LinkTarget } from '../alerts/links.js';
 import { loadRules } from '../rules/load.js';
 import { readFile } from 'node:fs/promises';
 import { createEsClient } from '../es/client.js';
@@ -77,6 +78,7 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   }
   let alertsIndex = 'eqlwatch-alerts-default';
   let kibanaUrl: string | null = null;
+  let linkTarget: LinkTarget = 'discover';
   let config: Config | null = null;
   let maxPending = 10_000;
   if (o.config) {
@@ -84,6 +86,7 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
       config = loadConfig(o.config).config;
       alertsIndex = config.alerts.index;
       kibanaUrl = config.kibana.url ?? null;
+      if (config.alerts.promotion.enabled) linkTarget = 'security';
       maxPending = config.worker.maxPendingSequences;
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -99,15 +102,15 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
     return 2;
   }
   try {
-    return await replayWith(o, source, { now, alertsIndex, kibanaUrl, maxPending });
+    return await replayWith(o, source, { now, alertsIndex, kibanaUrl, linkTarget, maxPending });
   } finally {
     await source.close();
   }
 }
 
-async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; maxPending: number }): Promise<number> {
+async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; linkTarget: LinkTarget; maxPending: number }): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  const { now, alertsIndex, kibanaUrl, maxPending } = c;
+  const { now, alertsIndex, kibanaUrl, linkTarget, maxPending } = c;
   let report;
   try {
     report = await loadRules(o.rules!);
@@ -129,7 +132,7 @@ async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date
   }
   const { hits, bad } = await readHits(input);
   err(`read ${hits.length} event(s)${bad ? `, ${bad} malformed line(s) skipped` : ''}; running ${rules.length} rule(s)`);
-  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, alertsIndex };
+  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, linkTarget };
   let total = 0;
   for (const rule of rules) {
     const schema = await source.of(rule);

@@ -64,6 +64,17 @@ export const configSchema = z.strictObject({
       index: indexName.default('eqlwatch-alerts-default'),
       /** Kibana space recorded in `kibana.space_ids` and in alert ids. */
       spaceId: z.string().regex(/^[a-z0-9_-]+$/).default('default'),
+      /**
+       * Promotion into Kibana's Security app: an ECS `event.kind: alert` document per alert in the
+       * `logs-eqlwatch.alerts-<namespace>` data stream, turned into Security alerts by the query rule that
+       * `eqlwatch setup` installs (needs kibana.url). Links then open the promoted alert in Security.
+       */
+      promotion: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          namespace: z.string().regex(/^[a-z0-9_]+$/, 'data stream namespaces are lower case letters, digits and _').max(100).default('default'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   state: z.strictObject({ index: indexName.default('eqlwatch-state') }).prefault({}),

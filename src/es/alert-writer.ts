@@ -4,8 +4,8 @@
  * Elasticsearch answers 409 for an id that exists, which counts as `duplicates`.
  *
  * Per-item outcomes: 201 created; 409 duplicate; 429/503 (and other transient statuses) retried with
- * bounded exponential backoff; anything else (e.g. 400 mapping errors) reported in `failed` with its
- * reason. Nothing is dropped silently: every input id ends up in exactly one of the three outcomes,
+ * bounded exponential backoff; anything else (e.g. 400 mapping errors), and transient statuses that
+ * outlive the retries, reported in `failed` with status, type and reason (worker/alert-sink.ts decides). Nothing is dropped silently: every input id ends up in exactly one of the three outcomes,
  * or the call throws (the whole bulk request failed after the client's own retries).
  */
 import type { estypes } from '@elastic/elasticsearch';
@@ -22,6 +22,8 @@ export interface FailedAlert {
   id: string;
   status: number;
   reason: string;
+  /** Elasticsearch's error type (e.g. `document_parsing_exception`), when it gave one. */
+  type?: string;
 }
 
 export interface WriteAlertsResult {
@@ -141,7 +143,10 @@ async function writeBatch(
       else if (status === 409) result.duplicates++;
       else if (isTransientStatus(status) && attempt < maxAttempts) {
         retry.push(doc);
-      } else result.failed.push({ id: doc.id, status, reason: describeItemError(r.error as ItemError | undefined) });
+      } else {
+        const error = r.error as ItemError | undefined;
+        result.failed.push({ id: doc.id, status, reason: describeItemError(error), ...(error?.type ? { type: error.type } : {}) });
+      }
     });
     if (res.items.length !== pending.length) {
       // Never happens with a conforming server, but a missing item must not vanish.

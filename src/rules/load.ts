@@ -281,17 +281,11 @@ function finish(
   const rule = toRule(parsedRule.data, parsedLocal.data, { file, format });
   // The query must compile exactly as the worker will compile it.
   try {
-    const compiled = compileQuery(rule.query, {
+    compileQuery(rule.query, {
       eventCategoryField: rule.eventCategoryField,
       timestampField: rule.timestampField,
       tiebreakerField: rule.tiebreakerField,
     });
-    if (compiled.kind === 'sample') {
-      const pos = locate([...rulePrefix, 'query']);
-      errors.push(new RuleError('a sample query cannot be a detection rule', file, pos.line, pos.column,
-        'detection rules alert on events or sequences (Kibana reads only those too); use `sequence` to correlate events',
-        lineAt(text, pos.line)));
-    }
   } catch (err) {
     if (!(err instanceof EqlError)) throw err;
     errors.push(eqlErrorInFile(err, ctx, rule.query, [...rulePrefix, 'query']));

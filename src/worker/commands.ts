@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { createEsClient } from '../es/client.js';
 import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
+import { ensurePromotionTarget, type PromotionTarget } from '../es/promotion-target.js';
 import { EsStateStore } from '../es/state-store.js';
 import { setupKibana } from '../kibana/setup.js';
 import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
@@ -72,7 +73,6 @@ function notifyConfig(config: Config): NotifyConfig {
       ...config.notify.kibana,
       ...(config.kibana.url ? { url: config.kibana.url } : {}),
       spaceId: config.notify.kibana.spaceId ?? config.alerts.spaceId,
-      alertsIndex: config.alerts.index,
     },
   };
 }
@@ -82,7 +82,12 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const { config, client, logger } = l;
   const store = new EsStateStore(client, { index: config.state.index });
   const outbox = new EsOutbox(client, { index: config.notify.outbox.index });
-  await Promise.all([ensureAlertsIndex(client, { alias: config.alerts.index }), store.ensureIndex(), outbox.ensureIndex()]);
+  const [, , , promotion] = await Promise.all([
+    ensureAlertsIndex(client, { alias: config.alerts.index }),
+    store.ensureIndex(),
+    outbox.ensureIndex(),
+    ensurePromotion(client, config),
+  ]);
   const nc = notifyConfig(config);
   const notifier = new Notifier(nc, outbox);
   const channels = buildChannels(nc);
@@ -97,6 +102,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     alertsIndex: config.alerts.index,
     spaceId: config.alerts.spaceId,
     kibanaUrl: config.kibana.url ?? null,
+    promotion,
     settings: {
       ingestDelayMs: config.worker.ingestDelay,
       latenessMs: config.worker.lateness,
@@ -149,6 +155,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver };
+}
+
+/** The promotion target when promotion is on (alerts.promotion.enabled), else null. */
+async function ensurePromotion(client: Client, config: Config): Promise<{ target: PromotionTarget; namespace: string } | null> {
+  if (!config.alerts.promotion.enabled) return null;
+  const namespace = config.alerts.promotion.namespace;
+  return { target: await ensurePromotionTarget(client, namespace), namespace };
 }
 
 /**
@@ -296,11 +309,18 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
     out(`state: index ${config.state.index} ready`);
     await new EsOutbox(client, { index: config.notify.outbox.index }).ensureIndex();
     out(`notifications: outbox index ${config.notify.outbox.index} ready`);
+    const promotion = await ensurePromotion(client, config);
+    if (promotion) out(`promotion: ${promotion.target.kind === 'data_stream' ? 'data stream' : 'index'} ${promotion.target.index} ready`);
+    else out('promotion: off (alerts.promotion.enabled: false); alerts stay out of Kibana\'s Security app');
     if (config.kibana.url) {
       const k = await setupKibana(config);
       out(`kibana: data view "${k.dataViewTitle}" (${k.dataViewId}) and saved search "${k.savedSearchTitle}" ready`);
+      if (k.promotionRule) {
+        out(`kibana: promotion rule "${k.promotionRule.name}" (rule_id ${k.promotionRule.ruleId}) ${k.promotionRule.created ? 'created' : 'updated'} in space ${config.alerts.spaceId}: eqlwatch alerts appear in Security → Alerts within about a minute`);
+      }
     } else {
-      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead');
+      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead' +
+        (promotion ? ', and create the promotion rule (README, Alerts, "Promotion into Kibana\'s Security app")' : ''));
     }
     return 0;
   } catch (err) {

@@ -20,17 +20,18 @@ import type { Client } from '@elastic/elasticsearch';
 import type { BuiltAlert } from '../alerts/build.js';
 import { and } from '../eql/pushdown.js';
 import { MATCH_ALL, type QueryDsl } from '../eql/pushdown.js';
-import { writeAlerts, type FailedAlert } from '../es/alert-writer.js';
 import { QueryRejectedError } from '../es/snapshot.js';
 import { ConflictError, type EsStateStore, type RuleState, type StateVersion } from '../es/state-store.js';
 import type { Logger } from '../ops/logger.js';
+import { linkTarget, writeAlertBatch, type AlertSinkDeps } from './alert-sink.js';
 import { addRange, compact, compareCounts, DEFAULT_MAX_RANGES, emptyCoverage, type Audit, type Coverage } from './coverage.js';
 import { hydrateMatches } from './hydrate.js';
 import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
-import type { RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
+import type { EngineHit, RuleEngine, RuleEngineState, RuleMatch } from './rule-engine.js';
 import type { ReadField, ReadMode } from './rule-reads.js';
 import { openRuleView, type RuleView } from './rule-view.js';
-import { evaluateEventWindow, evaluateFresh, evaluateSequenceWindow, type ReadContext, type Stretch } from './window-read.js';
+import { evaluateSampleRule } from './sample-rule.js';
+import { evaluateEventWindow, evaluateFresh, evaluateSequenceWindow, FRESH_MAX_EVENTS, readStretch, type ReadContext, type Stretch } from './window-read.js';
 import { planWindows, type Window } from './windows.js';
 
 export interface ExecuteSettings {
@@ -56,6 +57,8 @@ export interface ExecuteDeps {
   alertsIndex: string;
   spaceId: string;
   kibanaUrl: string | null;
+  /** Promotion documents for Kibana's Security app (alert-sink.ts); null when off. Also makes alert links point there. */
+  promotion?: AlertSinkDeps['promotion'];
   settings: ExecuteSettings;
   /** Durable hand-off of alerts to notifications; must finish before the checkpoint advances. */
   onAlerts?: (alerts: BuiltAlert[], p: PreparedRule) => Promise<void>;
@@ -108,13 +111,6 @@ export interface RunHealth {
 export type ExecuteResult =
   | { status: 'skipped'; reason: string }
   | { status: 'ok' | 'aborted'; windows: WindowReport[]; late: LateReport; health: RunHealth; gap: Window | null; lagMs: number };
-
-export class AlertWriteError extends Error {
-  constructor(readonly failed: FailedAlert[]) {
-    super(`${failed.length} alert(s) could not be written: ${failed.slice(0, 3).map((f) => `${f.id} (${f.status} ${f.reason})`).join('; ')}`);
-    this.name = 'AlertWriteError';
-  }
-}
 
 /** A stretch of a sequence rule with late events, evaluated afresh once the matcher has passed `due`. */
 interface Repair {
@@ -203,6 +199,7 @@ class RuleRun {
   }
 
   async execute(progress: Progress, save: (next: Progress) => Promise<void>): Promise<Omit<Extract<ExecuteResult, { status: 'ok' | 'aborted' }>, 'lagMs'>> {
+    if (this.p.compiled.kind === 'sample') return this.executeSample(save);
     const s = this.deps.settings;
     const delay = s.ingestDelayMs + (this.isSequence ? s.latenessMs : 0);
     const plan = planWindows({
@@ -299,12 +296,12 @@ class RuleRun {
       const all = [...lateKept, ...outcome.matches];
       const missing = await hydrateMatches(this.deps.client, all, this.deps.signal);
       this.reportMissing(missing.missing);
-      const ctx = { now: new Date(Date.now()), spaceId: this.deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: this.deps.kibanaUrl, alertsIndex: this.deps.alertsIndex };
+      const ctx = { now: new Date(Date.now()), spaceId: this.deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: this.deps.kibanaUrl, linkTarget: linkTarget(this.deps) };
       const lateAlerts = dedupeById(alertsForMatches(this.p, lateKept, ctx).alerts);
       const lateIds = new Set(lateAlerts.map((a) => a.id));
       const windowAlerts = dedupeById(alertsForMatches(this.p, outcome.matches, ctx).alerts).filter((a) => !lateIds.has(a.id));
-      const lateWritten = lateAlerts.length > 0 ? await writeAlertsDurably(this.deps, lateAlerts) : null;
-      const written = await writeAlertsDurably(this.deps, windowAlerts);
+      const lateWritten = lateAlerts.length > 0 ? await writeAlertBatch(this.deps, lateAlerts) : null;
+      const written = await writeAlertBatch(this.deps, windowAlerts);
       this.deps.afterAlertsWritten?.();
       const unique = [...lateAlerts, ...windowAlerts];
       if (this.deps.onAlerts && unique.length > 0) await this.deps.onAlerts(unique, this.p);
@@ -363,6 +360,52 @@ class RuleRun {
       );
     }
     return { status, windows: reports, late, health: this.health, gap: plan.gap };
+  }
+
+  /**
+   * A sample rule, as Kibana runs one: every execution evaluates its whole look-back `[now - from, now)`
+   * afresh (samples ignore chronology and keep no state), and the deterministic ids of what overlapping
+   * executions find again make them one alert. Late arrivals within the look-back are found by the next
+   * executions.
+   */
+  private async executeSample(save: (next: Progress) => Promise<void>): Promise<Omit<Extract<ExecuteResult, { status: 'ok' | 'aborted' }>, 'lagMs'>> {
+    const s = this.deps.settings;
+    const to = this.startedAt - s.ingestDelayMs;
+    const w = { from: to - this.rule.lookbackMs, to };
+    const started = Date.now();
+    const hits: EngineHit[] = [];
+    let truncated = false;
+    for await (const page of readStretch(this.ctx, w, [
+      { name: 'pushed-down filter', filter: this.ctx.filters.all },
+      { name: 'time range only', filter: MATCH_ALL },
+    ])) {
+      for (const h of page) hits.push({ _index: h._index, _id: h._id, _source: h._source });
+      if (hits.length >= FRESH_MAX_EVENTS) {
+        truncated = true;
+        break;
+      }
+    }
+    if (truncated) {
+      this.log.warn({ 'rule.id': this.rule.id, 'rule.name': this.rule.name, events: hits.length },
+        `rule ${this.rule.name}: a sample rule's window holds more than ${FRESH_MAX_EVENTS} candidate events; only the first were evaluated (narrow the rule's query or look-back)`);
+    }
+    const { matches } = evaluateSampleRule(this.p, hits);
+    const ctx = { now: new Date(Date.now()), spaceId: this.deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: this.deps.kibanaUrl, linkTarget: linkTarget(this.deps) };
+    const alerts = dedupeById(alertsForMatches(this.p, matches, ctx).alerts);
+    const written = await writeAlertBatch(this.deps, alerts);
+    this.deps.afterAlertsWritten?.();
+    if (this.deps.onAlerts && alerts.length > 0) await this.deps.onAlerts(alerts, this.p);
+    await save({ version: 2, mode: this.field.mode, frontier: w.to, coverage: null, engine: null, repairs: [] });
+    const report: WindowReport = {
+      from: iso(w.from), to: iso(w.to), eventsRead: hits.length, matches: matches.length,
+      alertsCreated: written.created, alertsDuplicate: written.duplicates, truncated: 0, durationMs: Date.now() - started,
+    };
+    this.log.info(
+      { 'rule.id': this.rule.id, 'rule.name': this.rule.name, window: { from: report.from, to: report.to }, events: report.eventsRead, matches: report.matches, alerts: written.created, duplicates: written.duplicates, 'event.duration': report.durationMs * 1e6 },
+      `${this.rule.name}: window ${report.from} → ${report.to}, ${report.eventsRead} event(s) read, ${report.matches} sample(s), ${written.created} alert(s) written${written.duplicates ? `, ${written.duplicates} already present` : ''} in ${report.durationMs} ms`,
+    );
+    const late: LateReport = { events: 0, beyondTolerance: 0, olderThanHorizon: 0, eventsRead: 0, alertsCreated: 0, repairsPending: 0, incomplete: truncated };
+    return { status: 'ok', windows: [report], late, health: this.health, gap: null };
   }
 
   /** Candidate counts of each stretch (`from` null: everything before `to`), under the candidate filter. */
@@ -513,39 +556,6 @@ function decodeProgress(state: RuleState, mode: ReadMode, logger: Logger, p: Pre
     logger.info({ 'rule.id': p.rule.id }, `rule ${p.rule.name}: stored state is from another version or rule kind; starting again from the rule's look-back`);
   }
   return fresh;
-}
-
-/**
- * Writes alerts; documents the index rejects for good (typically an attacker-shaped event whose fields
- * conflict with the alerts mapping) are written again in a degraded form: the alert fields indexed, the
- * event kept unindexed under `eqlwatch.source`. A malformed event therefore never blocks the rule's
- * checkpoint or loses its alert. Only if that fails too does the run fail (and the window is retried).
- */
-export async function writeAlertsDurably(deps: Pick<ExecuteDeps, 'client' | 'alertsIndex' | 'logger'>, alerts: BuiltAlert[]) {
-  const written = await writeAlerts(deps.client, deps.alertsIndex, alerts);
-  if (written.failed.length === 0) return written;
-  const byId = new Map(alerts.map((a) => [a.id, a]));
-  const retry = written.failed.map((f) => ({ id: f.id, doc: degradedAlert(byId.get(f.id)!.doc, f.reason) }));
-  deps.logger.warn(
-    { failed: written.failed.slice(0, 5), count: written.failed.length },
-    `${written.failed.length} alert(s) rejected by the alerts index (mapping conflicts); writing them with the event unindexed under eqlwatch.source`,
-  );
-  const again = await writeAlerts(deps.client, deps.alertsIndex, retry);
-  if (again.failed.length > 0) throw new AlertWriteError(again.failed);
-  return { created: written.created + again.created, duplicates: written.duplicates + again.duplicates, failed: [] };
-}
-
-/** The alert's own fields stay indexed; everything copied from the event moves under `eqlwatch.source`. */
-export function degradedAlert(doc: Record<string, unknown>, reason: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const source: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) {
-    const own = (k.startsWith('kibana.') && !k.startsWith('kibana.alert.original_')) || k === '@timestamp' || k === 'event.kind';
-    if (own) out[k] = v;
-    else source[k] = v;
-  }
-  out.eqlwatch = { source, degraded: reason.slice(0, 1000) };
-  return out;
 }
 
 function dedupeById(alerts: BuiltAlert[]): BuiltAlert[] {

@@ -5,7 +5,8 @@
  * so whatever was alerted before is not alerted twice; the rule's checkpoint and state are not touched.
  */
 import type { BuiltAlert } from '../alerts/build.js';
-import { readContext, writeAlertsDurably, type ExecuteDeps } from './execute.js';
+import { writeAlertBatch, linkTarget } from './alert-sink.js';
+import { readContext, type ExecuteDeps } from './execute.js';
 import { alertsForMatches, type PreparedRule } from './prepared-rule.js';
 import { openRuleView } from './rule-view.js';
 import { evaluateFresh } from './window-read.js';
@@ -21,7 +22,7 @@ export interface RescanReport {
 }
 
 export async function rescanRule(
-  deps: Pick<ExecuteDeps, 'client' | 'alertsIndex' | 'logger' | 'settings' | 'spaceId' | 'kibanaUrl' | 'onAlerts' | 'signal'>,
+  deps: Pick<ExecuteDeps, 'client' | 'alertsIndex' | 'logger' | 'settings' | 'spaceId' | 'kibanaUrl' | 'promotion' | 'onAlerts' | 'signal'>,
   p: PreparedRule,
   from: number,
   to: number,
@@ -31,10 +32,10 @@ export async function rescanRule(
   try {
     const ctx = readContext(view, deps, () => fallbacks++);
     const fresh = await evaluateFresh(ctx, { from, to });
-    const context = { now: new Date(), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, alertsIndex: deps.alertsIndex };
+    const context = { now: new Date(), spaceId: deps.spaceId, executionId: crypto.randomUUID(), kibanaUrl: deps.kibanaUrl, linkTarget: linkTarget(deps) };
     // No max_signals here: a rescan is asked for everything the stretch holds.
     const alerts = dedupe(alertsForMatches({ ...view.prepared, rule: { ...view.prepared.rule, maxSignals: Number.MAX_SAFE_INTEGER } }, fresh.matches, context).alerts);
-    const written = await writeAlertsDurably(deps, alerts);
+    const written = await writeAlertBatch(deps, alerts);
     if (deps.onAlerts && alerts.length > 0) await deps.onAlerts(alerts, p);
     return { eventsRead: fresh.eventsRead, matches: fresh.matches.length, alertsCreated: written.created, alertsDuplicate: written.duplicates, complete: fresh.complete, fallbacks };
   } finally {

@@ -308,13 +308,6 @@ reference = "https://attack.mitre.org/tactics/TA0004/"
     hint: /\[eqlwatch\] section/,
   },
   {
-    file: 'sample_rule.yaml',
-    text: 'name: A sample\nid: t18\nquery: |\n  sample by host.name [process where true] [network where true]\n',
-    at: (t) => pos(t, 'query:'),
-    message: /^a sample query cannot be a detection rule$/,
-    hint: /events or sequences/,
-  },
-  {
     file: 'bad_query.eql',
     text: '// name: Bad eql\n// severity: low\nprocess where process.name == "bash" and process.pid >\n',
     at: () => ({ line: 4, column: 1 }),

@@ -147,7 +147,7 @@ export class WorkerHarness {
       const r = replayRule(rule, input, {
         schema: schema.fieldSchema,
         maxPendingSequences: this.settings.maxPendingSequences,
-        ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null, alertsIndex: this.alertsIndex },
+        ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null },
       });
       for (const a of r.alerts) out.set(a.id, describeAlert(a.doc));
     }

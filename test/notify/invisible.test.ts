@@ -169,7 +169,7 @@ describe('Slack context block with many MITRE tactics', () => {
     const s = summarizeAlert(doc);
     expect(s.threat.length).toBeGreaterThanOrEqual(10);
     const msg = renderSlack({ notificationId: 'n', payload: { kind: 'alert', ruleName: s.ruleName, severity: s.severity, alerts: [s], total: 1 }, suppressed: 0 },
-      { kibana: { alertsIndex: '.alerts-security.alerts-default' }, subjectPrefix: '[eqlwatch]', subjectChars: 200 });
+      { kibana: {}, subjectPrefix: '[eqlwatch]', subjectChars: 200 });
     const ctx = msg.attachments[0]!.blocks.find((b) => b.type === 'context' && JSON.stringify(b).includes('MITRE')) as { elements: { text: string }[] };
     expect(ctx.elements.length).toBeLessThanOrEqual(10);
     const texts = ctx.elements.map((e) => e.text);

@@ -205,7 +205,7 @@ describe('RuleEngine: hostile events', () => {
     const engine = newEngine(p, opts);
     const matches = [...engine.consume([c, m]), ...engine.flush()];
     expect(ids(matches)).toEqual([['real-curl', 'real-chmod']]);
-    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null, alertsIndex: 'a' });
+    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null });
     expect(alerts).toHaveLength(3);
     for (const a of alerts) {
       expect(JSON.stringify(a.doc)).not.toContain('victim');
