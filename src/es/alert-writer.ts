@@ -30,6 +30,8 @@ export interface WriteAlertsResult {
   created: number;
   duplicates: number;
   failed: FailedAlert[];
+  /** Ids of the documents created by this call (not already present). */
+  createdIds: string[];
 }
 
 export interface WriteAlertsOptions {
@@ -87,7 +89,7 @@ export async function writeAlerts(
   opts: WriteAlertsOptions = {},
 ): Promise<WriteAlertsResult> {
   const batchSize = opts.batchSize ?? 500;
-  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [] };
+  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [], createdIds: [] };
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
   const seen = new Set<string>();
   for (const d of docs) {
@@ -99,6 +101,7 @@ export async function writeAlerts(
   for (let i = 0; i < docs.length; i += batchSize) {
     const part = await writeBatch(client, index, docs.slice(i, i + batchSize), opts);
     result.created += part.created;
+    result.createdIds.push(...part.createdIds);
     result.duplicates += part.duplicates;
     result.failed.push(...part.failed);
   }
@@ -113,7 +116,7 @@ async function writeBatch(
 ): Promise<WriteAlertsResult> {
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
   const sleep = opts.sleep ?? defaultSleep;
-  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [] };
+  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [], createdIds: [] };
   let pending = batch;
 
   for (let attempt = 1; pending.length > 0; attempt++) {
@@ -139,7 +142,10 @@ async function writeBatch(
       const r = item.create ?? Object.values(item)[0];
       if (doc === undefined || r === undefined) return;
       const status = r.status;
-      if (status >= 200 && status < 300) result.created++;
+      if (status >= 200 && status < 300) {
+        result.created++;
+        result.createdIds.push(doc.id);
+      }
       else if (status === 409) result.duplicates++;
       else if (isTransientStatus(status) && attempt < maxAttempts) {
         retry.push(doc);

@@ -70,6 +70,7 @@ export async function writeAlertBatch(deps: AlertSinkDeps, alerts: BuiltAlert[])
     const again = await writeAlerts(deps.client, deps.alertsIndex, retry, deps.writeOptions);
     if (again.failed.length > 0) throw new AlertWriteError(again.failed);
     result.created += again.created;
+    result.createdIds.push(...again.createdIds);
     result.duplicates += again.duplicates;
   }
   const ignored = alerts.filter((a) => Array.isArray(a.doc['eqlwatch.ignored_fields']));

@@ -19,7 +19,10 @@ import { Metrics } from '../ops/metrics.js';
 import { startOpsServer } from '../ops/http.js';
 import { loadRules } from '../rules/load.js';
 import { notificationDocs } from '../alerts/notification-view.js';
-import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
+import type { ExecuteDeps } from './execute.js';
+import { executeGroup } from './group-run.js';
+import { formGroups, type RuleGroup } from './groups.js';
+import { SchemaCache } from './rule-view.js';
 import { checkRulesAgainstCluster } from './preflight.js';
 import { prepareRule, type PreparedRule } from './prepared-rule.js';
 import { rescanRule } from './rescan.js';
@@ -94,6 +97,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const notifications = metrics.counter('eqlwatch_notifications_total', 'Notification deliveries by outcome');
   const errors = metrics.counter('eqlwatch_errors_total', 'Errors by kind');
   const record = runMetrics(metrics);
+  const latency = metrics.histogram(
+    'eqlwatch_detection_latency_seconds',
+    'From an event\'s arrival (event.ingested, else @timestamp) to its alert written, and to its notification sent',
+    [0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 90, 120, 300, 600],
+  );
+  /** Arrival time of recent alerts' events, by alert id, for the notification latency. */
+  const arrivals = new Map<string, number>();
   const deps: ExecuteDeps = {
     client,
     store,
@@ -113,6 +123,18 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       pageSize: config.worker.pageSize,
       maxPendingSequences: config.worker.maxPendingSequences,
     },
+    schemaCache: new SchemaCache(config.worker.mappingsRefresh),
+    onCreated: (created, writtenAt) => {
+      for (const c of created) {
+        latency({ stage: 'alert_written' }, Math.max(0, (writtenAt - c.arrivedAt) / 1000));
+        arrivals.set(c.alertId, c.arrivedAt);
+      }
+      // Bounded: only recent alerts are waited on for the notification latency.
+      for (const k of arrivals.keys()) {
+        if (arrivals.size <= 10_000) break;
+        arrivals.delete(k);
+      }
+    },
     onAlerts: async (built) => {
       const report = await notifier.enqueueAlerts(notificationDocs(built));
       if (report.enqueued > 0) logger.debug({ ...report }, `queued ${report.enqueued} notification(s)`);
@@ -121,23 +143,26 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       ? { afterAlertsWritten: () => process.kill(process.pid, 'SIGKILL') }
       : {}),
   };
-  const execute = async (p: PreparedRule, signal?: AbortSignal): Promise<ExecuteResult | null> => {
-    const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+  /** Runs a group of rules (a lone rule is a group of one); false when any of its rules' runs failed. */
+  const execute = async (group: RuleGroup, signal?: AbortSignal): Promise<boolean> => {
+    const labelsOf = (p: PreparedRule) => ({ rule_id: p.rule.id, rule_name: p.rule.name });
     try {
-      const result = await executeRule({ ...deps, ...(signal ? { signal } : {}) }, p);
-      if (result.status === 'skipped') {
-        record.skipped(labels);
-        logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
-        return result;
+      const results = await executeGroup({ ...deps, ...(signal ? { signal } : {}) }, group.rules);
+      for (const p of group.rules) {
+        const result = results.get(p.rule.id)!;
+        if (result.status === 'skipped') {
+          record.skipped(labelsOf(p));
+          logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
+        } else record.result(labelsOf(p), result);
       }
-      record.result(labels, result);
-      return result;
+      return true;
     } catch (err) {
       const aborted = signal?.aborted === true;
-      record.failed(labels, err, aborted);
-      logger.error({ 'rule.id': p.rule.id, 'rule.name': p.rule.name, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
-        aborted ? `${p.rule.name}: run abandoned at shutdown; its window will be read again` : `${p.rule.name}: run failed, the window will be retried next run: ${(err as Error).message}`);
-      return null;
+      for (const p of group.rules) record.failed(labelsOf(p), err, aborted);
+      const names = group.rules.map((p) => p.rule.name).join(', ');
+      logger.error({ 'rule.id': group.rules.map((p) => p.rule.id), 'rule.name': names, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
+        aborted ? `${names}: run abandoned at shutdown; its window will be read again` : `${names}: run failed, the window will be retried next run: ${(err as Error).message}`);
+      return false;
     }
   };
   const deliver = async (): Promise<void> => {
@@ -145,7 +170,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       const round = await deliverDue(outbox, channels, Date.now(), {
         ...deliverOptions(nc),
         logger,
-        onOutcome: (item, outcome) => recordDelivery(client, config.alerts.index, item, outcome),
+        onOutcome: (item, outcome) => {
+          if (outcome.kind === 'sent') {
+            const arrived = Math.max(...item.alertIds.map((id) => arrivals.get(id) ?? -Infinity));
+            if (Number.isFinite(arrived)) latency({ stage: 'notification_sent' }, Math.max(0, (Date.now() - arrived) / 1000));
+          }
+          return recordDelivery(client, config.alerts.index, item, outcome);
+        },
       });
       for (const [outcome, n] of Object.entries(round)) if (n > 0) notifications({ outcome }, n);
       if (round.sent + round.failed + round.dead > 0) logger.info({ ...round }, `notifications: ${round.sent} sent, ${round.failed} failed (will retry), ${round.dead} gave up`);
@@ -155,6 +186,11 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver };
+}
+
+/** The configured grouping of rules (shared scans on or off, the worker-wide interval). */
+function groupsOf(rules: PreparedRule[], config: Config): RuleGroup[] {
+  return formGroups(rules, { shared: config.worker.sharedScans, ...(config.worker.interval !== undefined ? { intervalMs: config.worker.interval } : {}) });
 }
 
 /** The promotion target when promotion is on (alerts.promotion.enabled), else null. */
@@ -212,7 +248,7 @@ export async function onceCommand(opts: { config?: string; rules?: string; only:
     const services = await startServices(l, new Metrics());
     if (services === null) return 1;
     let failed = 0;
-    for (const p of rules) if ((await services.execute(p)) === null) failed++;
+    for (const g of groupsOf(rules, l.config)) if (!(await services.execute(g))) failed++;
     await services.deliver();
     return failed > 0 || l.ruleErrors > 0 ? 1 : 0;
   } finally {
@@ -259,9 +295,12 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
     await l.client.close();
     return 1;
   }
-  const byId = new Map(l.rules.map((p) => [p.rule.id, p]));
+  const groups = groupsOf(l.rules, config);
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  logger.info({ groups: groups.length, rules: l.rules.length, shared_scans: config.worker.sharedScans },
+    `${l.rules.length} rule(s) in ${groups.length} group(s)${config.worker.sharedScans ? ' (rules over the same indices share one read per window)' : ' (rule by rule: worker.sharedScans is off)'}`);
   const scheduler = new Scheduler({
-    rules: l.rules.map((p) => ({ id: p.rule.id, intervalMs: p.rule.intervalMs })),
+    rules: groups.map((g) => ({ id: g.id, intervalMs: g.intervalMs })),
     concurrency: config.worker.concurrency,
     run: async (id, signal) => {
       await services.execute(byId.get(id)!, signal);

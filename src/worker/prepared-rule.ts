@@ -13,7 +13,8 @@ import { compileFieldAccessor } from '../eql/fields.js';
 import { RuleEngine, type RuleEngineOptions, type RuleEngineState, type RuleMatch } from './rule-engine.js';
 
 const accessors = new Map<string, ReturnType<typeof compileFieldAccessor>>();
-function fieldValue(source: EqlEvent, path: string): unknown {
+/** The first value of a dotted field path in a document (nested or literal dotted keys). */
+export function fieldValue(source: EqlEvent, path: string): unknown {
   let a = accessors.get(path);
   if (!a) accessors.set(path, (a = compileFieldAccessor(path)));
   return a.first(source);

@@ -36,7 +36,7 @@ export async function rescanRule(
     // No max_signals here: a rescan is asked for everything the stretch holds.
     const alerts = dedupe(alertsForMatches({ ...view.prepared, rule: { ...view.prepared.rule, maxSignals: Number.MAX_SAFE_INTEGER } }, fresh.matches, context).alerts);
     const written = await writeAlertBatch(deps, alerts);
-    if (deps.onAlerts && alerts.length > 0) await deps.onAlerts(alerts, p);
+    if (deps.onAlerts && alerts.length > 0) await deps.onAlerts(alerts);
     return { eventsRead: fresh.eventsRead, matches: fresh.matches.length, alertsCreated: written.created, alertsDuplicate: written.duplicates, complete: fresh.complete, fallbacks };
   } finally {
     await view.snapshot.close();

@@ -15,7 +15,10 @@ import { createLogger } from '../../src/ops/logger.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { loadRuleText } from '../../src/rules/load.js';
 import type { Rule } from '../../src/rules/schema.js';
-import { executeRule, type ExecuteDeps, type ExecuteResult, type ExecuteSettings } from '../../src/worker/execute.js';
+import type { ExecuteDeps, ExecuteResult, ExecuteSettings } from '../../src/worker/execute.js';
+import { executeGroup, groupLeaseId } from '../../src/worker/group-run.js';
+import { formGroups } from '../../src/worker/groups.js';
+import { SchemaCache } from '../../src/worker/rule-view.js';
 import { prepareRule, type PreparedRule } from '../../src/worker/prepared-rule.js';
 import { replayRule, type ReplayInput } from '../../src/worker/replay-rule.js';
 import { rescanRule, type RescanReport } from '../../src/worker/rescan.js';
@@ -51,11 +54,17 @@ export class WorkerHarness {
   private readonly record = runMetrics(this.metrics);
   private ready = false;
 
+  /** The test's clock at the last run (mappings are cached on it, as the worker caches them on its own). */
+  private clock = 0;
+  private readonly schemaCache = new SchemaCache(30_000, () => this.clock);
+
   constructor(
     private readonly es: EsTestContext,
     readonly rules: Rule[],
     readonly settings: ExecuteSettings = DEFAULT_TEST_SETTINGS,
     readonly workerId = 'harness',
+    /** Rules over the same indices run as groups sharing their reads (the worker's default), else one by one. */
+    readonly shared = false,
   ) {
     this.alertsIndex = es.name('alerts');
     this.store = new EsStateStore(es.client, { index: es.name('state') });
@@ -79,33 +88,38 @@ export class WorkerHarness {
    */
   async run(now: number, o: { crashAfterAlerts?: boolean } = {}): Promise<ExecuteResult[]> {
     await this.setup();
+    this.clock = now;
     const out: ExecuteResult[] = [];
-    for (const p of this.prepared) {
-      const deps: ExecuteDeps = {
-        client: this.es.client,
-        store: this.store,
-        logger: createLogger({ level: 'debug', destination: this.sink() }),
-        workerId: this.workerId,
-        alertsIndex: this.alertsIndex,
-        spaceId: 'default',
-        kibanaUrl: null,
-        settings: this.settings,
-        now: () => now,
-        ...(o.crashAfterAlerts ? { afterAlertsWritten: () => { throw new SimulatedCrash(); } } : {}),
-      };
-      const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+    const deps: ExecuteDeps = {
+      client: this.es.client,
+      store: this.store,
+      logger: createLogger({ level: 'debug', destination: this.sink() }),
+      workerId: this.workerId,
+      alertsIndex: this.alertsIndex,
+      spaceId: 'default',
+      kibanaUrl: null,
+      settings: this.settings,
+      schemaCache: this.schemaCache,
+      now: () => now,
+      ...(o.crashAfterAlerts ? { afterAlertsWritten: () => { throw new SimulatedCrash(); } } : {}),
+    };
+    for (const g of formGroups(this.prepared, { shared: this.shared })) {
+      const labelsOf = (p: PreparedRule) => ({ rule_id: p.rule.id, rule_name: p.rule.name });
       try {
-        const r = await executeRule(deps, p);
-        if (r.status === 'skipped') this.record.skipped(labels);
-        else this.record.result(labels, r);
-        out.push(r);
+        const results = await executeGroup(deps, g.rules);
+        for (const p of g.rules) {
+          const r = results.get(p.rule.id)!;
+          if (r.status === 'skipped') this.record.skipped(labelsOf(p));
+          else this.record.result(labelsOf(p), r);
+          out.push(r);
+        }
       } catch (e) {
         if (!(e instanceof SimulatedCrash)) {
-          this.record.failed(labels, e, false);
+          for (const p of g.rules) this.record.failed(labelsOf(p), e, false);
           throw e;
         }
         // A crashed run leaves its lease behind, as a killed process does; expire it for the next run.
-        await this.store.releaseLease(p.rule.id, this.workerId);
+        await this.store.releaseLease(groupLeaseId(g.rules), this.workerId);
       }
     }
     return out;
