@@ -46,6 +46,7 @@ export async function executeGroup(deps: ExecuteDeps, rules: readonly PreparedRu
   if (!acquired.acquired) return skipped(`lease held by ${acquired.holder.owner} until ${acquired.holder.expiresAt}`);
   let leaseVersion: StateVersion | null = acquired.version;
   let snapshot: ReadSnapshot | null = null;
+  let released = false;
   try {
     const loaded = single ? new Map([[rules[0]!.rule.id, { state: acquired.state, version: acquired.version as StateVersion | null }]]) : await store.loadMany(rules.map((p) => p.rule.id));
     const versions = new Map<string, StateVersion | null>([...loaded].map(([id, l]) => [id, l.version]));
@@ -59,16 +60,18 @@ export async function executeGroup(deps: ExecuteDeps, rules: readonly PreparedRu
       return new Member(deps, view, startedAt, progress, (v, onFallback) => readContext(v, deps, onFallback));
     });
     const run = new GroupRun(deps, members, index);
-    const save = async (items: { m: Member; progress: Progress }[]) => {
+    // The last save of a run also gives the lease up (one request fewer than saving, then releasing).
+    const save = async (items: { m: Member; progress: Progress }[], last: boolean) => {
       const state = (progress: Progress, lease: RuleState['lease']): RuleState => ({
         checkpoint: progress.frontier === null ? null : { windowEnd: new Date(progress.frontier).toISOString(), lastSort: null },
         pending: progress,
         lease,
       });
-      const lease = { owner: workerId, expiresAt: new Date(now() + settings.leaseTtlMs).toISOString() };
+      const lease = last ? null : { owner: workerId, expiresAt: new Date(now() + settings.leaseTtlMs).toISOString() };
       if (single) {
         const it = items[0]!;
         versions.set(it.m.id, await store.save(it.m.id, state(it.progress, lease), versions.get(it.m.id)!));
+        released = last;
         return;
       }
       const res = await store.saveMany(items.map((it) => ({ ruleId: it.m.id, state: state(it.progress, null), version: versions.get(it.m.id)! })));
@@ -76,6 +79,7 @@ export async function executeGroup(deps: ExecuteDeps, rules: readonly PreparedRu
       for (const [id, v] of res.versions) versions.set(id, v);
       // The group's lease, extended with every save (a long catch-up must not lose it).
       leaseVersion = await store.save(leaseId, { checkpoint: null, pending: null, lease }, leaseVersion);
+      released = last;
     };
     const status = await run.execute(save);
     const end = now();
@@ -85,7 +89,7 @@ export async function executeGroup(deps: ExecuteDeps, rules: readonly PreparedRu
     throw err;
   } finally {
     await snapshot?.close();
-    await store.releaseLease(leaseId, workerId).catch(() => undefined);
+    if (!released) await store.releaseLease(leaseId, workerId).catch(() => undefined);
   }
 }
 
@@ -129,7 +133,7 @@ class GroupRun {
     return this.members[0]!.ctx.snapshot;
   }
 
-  async execute(save: (items: { m: Member; progress: Progress }[]) => Promise<void>): Promise<'ok' | 'aborted'> {
+  async execute(save: (items: { m: Member; progress: Progress }[], last: boolean) => Promise<void>): Promise<'ok' | 'aborted'> {
     await this.count();
     for (const m of this.members) await m.lateWork();
     const steps = Math.max(...this.members.map((m) => m.steps));
@@ -140,7 +144,7 @@ class GroupRun {
       await this.keysPass(active, i);
       await this.read(active, i);
       for (const m of active) await m.completeStep(i);
-      await this.writeAndSave(active, i, save);
+      await this.writeAndSave(active, i, (items) => save(items, i === steps - 1));
     }
     return 'ok';
   }
