@@ -1,22 +1,27 @@
 /**
- * `npm run conformance [-- options]`: run the EQL engine against Elasticsearch's own QA suites
- * (../shared/conformance/es-eql) and count how many detection-rules queries it compiles.
- * Run with --help for options. Exit code 0 even with failures unless --strict.
+ * `npm run conformance [-- options]`: run the EQL engine against Elasticsearch's own QA suites and count how
+ * many detection-rules queries it compiles. The suites live in Elasticsearch's repository under
+ * x-pack/plugin/eql/qa/common/src/main/resources (point --root there); this project's machines keep a copy in
+ * ../shared/conformance/es-eql, the default. Run with --help for options. Exit code 0 even with failures
+ * unless --strict.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseCorpus, runCorpus, type CorpusResult } from '../src/conformance/corpus.js';
+import { corpusFromTomlTree, parseCorpus, runCorpus, type CorpusResult } from '../src/conformance/corpus.js';
 import { loadEngine } from '../src/conformance/engine.js';
 import { formatCorpus, formatSuite, summaryJson } from '../src/conformance/report.js';
 import { DATE_NANOS_LABEL, runBuiltinSuites, runCustomSuite } from '../src/conformance/run-all.js';
 import type { SuiteResult } from '../src/conformance/runner.js';
 import { BUILTIN_SUITES, DEFAULT_SETTINGS, type DataTransform, type IndexSource, type SuiteSettings } from '../src/conformance/suites.js';
 
+const UPSTREAM = 'x-pack/plugin/eql/qa/common/src/main/resources';
+
 const HELP = `Usage: npm run conformance -- [options]
 
-Built-in suites (Elasticsearch QA, ../shared/conformance/es-eql):
+Built-in suites: Elasticsearch's EQL QA suites, from a clone of github.com/elastic/elasticsearch at
+<clone>/${UPSTREAM} (--root), or the copy in ../shared/conformance/es-eql:
   (no options)                 run every suite and the detection-rules corpus
   --suite <name.toml>          run one built-in suite (by file name)
 Any suite in the same TOML format:
@@ -31,8 +36,10 @@ Any suite in the same TOML format:
   --transform filetime         endgame data: FILETIME "timestamp" → "@timestamp" (epoch millis)
   --transform filetime-nanos   endgame-140-nanos: FILETIME digits read as epoch nanos
 Common:
-  --root <dir>                 suites root (default ../shared/conformance/es-eql)
-  --corpus <file>              detection-rules corpus (default ../shared/corpus/detection-rules-eql.json)
+  --root <dir>                 suites root: <elasticsearch clone>/${UPSTREAM}
+                               (default ../shared/conformance/es-eql)
+  --corpus <file|dir>          detection-rules corpus: a detection-rules checkout (its EQL rule TOML files)
+                               or a JSON list (default ../shared/corpus/detection-rules-eql.json)
   --skip-corpus                do not run the corpus check (JSON corpus counts are then 0)
   --date-nanos                 also run test_queries.toml on the date_nanos endgame variant
                                (as EqlDateNanosSpecTestCase), reported as "${DATE_NANOS_LABEL}"
@@ -137,7 +144,8 @@ async function run(argv: string[]): Promise<number> {
     suites = runBuiltinSuites(engine, root, { ...runOptions, only: [builtin.file] });
   } else {
     if (!existsSync(root)) {
-      process.stderr.write(`conformance: suites not found at ${root} (use --root)\n`);
+      process.stderr.write(`conformance: suites not found at ${root}\n` +
+        `hint: clone github.com/elastic/elasticsearch and pass --root <clone>/${UPSTREAM}\n`);
       return 2;
     }
     suites = runBuiltinSuites(engine, root, { ...runOptions, dateNanos: values['date-nanos'] ?? false });
@@ -150,7 +158,8 @@ async function run(argv: string[]): Promise<number> {
   if (runCorpusCheck) {
     const corpusFile = path.resolve(values.corpus ?? path.join(shared, 'corpus/detection-rules-eql.json'));
     if (existsSync(corpusFile)) {
-      corpus = runCorpus(engine, parseCorpus(readFileSync(corpusFile, 'utf8')));
+      const rules = statSync(corpusFile).isDirectory() ? await corpusFromTomlTree(corpusFile) : parseCorpus(readFileSync(corpusFile, 'utf8'));
+      corpus = runCorpus(engine, rules);
       process.stdout.write(`${formatCorpus(corpus, verbose)}\n`);
     } else {
       process.stdout.write(`corpus: ${corpusFile} not found, skipped\n`);

@@ -159,7 +159,7 @@ async function elasticsearch(): Promise<string> {
   }
   const problem = prerequisiteProblem({ java: hasJava(), mvn: hasCommand('mvn'), cachedDistribution: hasCachedDistribution() });
   if (problem) throw new DemoError(problem.message, problem.next);
-  say('starting a local Elasticsearch node (the first run downloads ~100 MB and takes a minute or two)…');
+  say('starting a local Elasticsearch node (the first run downloads 96 MB from Maven Central and unpacks 111 MB)…');
   started.esByDemo = true;
   const res = await run('bash', [localEs, 'start'], '  es │ ', 15 * 60_000, undefined, { detached: true, onSpawn: (c) => (started.esStart = c) });
   if (interrupted) throw new DemoError('interrupted', '');

@@ -149,9 +149,17 @@ fetch_zip() {
     mkdir -p "$CACHE/dist"
     # Run outside any project so a pom.xml in the working directory cannot interfere.
     # Explicit local repository: Maven takes user.home from passwd, which may differ from $HOME.
-    (cd "$CACHE/dist" && mvn -q -B -Dstyle.color=never dependency:copy -Dmaven.repo.local="${EQLWATCH_M2_REPO:-$HOME/.m2/repository}" \
-      -Dartifact="$ARTIFACT_BASE:$version:zip" -DoutputDirectory="$CACHE/dist" </dev/null) >&2 ||
+    # Maven 3.8 prints ANSI resets even with -B -Dstyle.color=never: its output is kept aside and shown,
+    # without escapes, only when it fails.
+    local mvn_log
+    mvn_log="$(mktemp)"
+    if ! (cd "$CACHE/dist" && mvn -q -B -Dstyle.color=never dependency:copy -Dmaven.repo.local="${EQLWATCH_M2_REPO:-$HOME/.m2/repository}" \
+      -Dartifact="$ARTIFACT_BASE:$version:zip" -DoutputDirectory="$CACHE/dist" </dev/null) >"$mvn_log" 2>&1; then
+      sed -E $'s/\x1b\\[[0-9;]*[A-Za-z]//g' "$mvn_log" >&2
+      rm -f "$mvn_log"
       die "Maven could not fetch Elasticsearch $version (does it exist? see $MAVEN_REPO/$GROUP_PATH/)"
+    fi
+    rm -f "$mvn_log"
     [[ -s "$zip" ]] || die "Maven finished but $zip is missing"
   fi
   echo "$zip"

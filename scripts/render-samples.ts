@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { alertLink } from '../src/alerts/links.js';
 import { parseNotifyConfig } from '../src/config/notify.js';
 import { renderOptions } from '../src/notify/factory.js';
 import { notificationId } from '../src/notify/outbox.js';
@@ -23,10 +24,14 @@ export const README_PATH = path.join(repoRoot, 'README.md');
 export const SAMPLE_DOCS = [DOC_PATH, README_PATH];
 
 /** A kubectl-exec style alert whose command line carries hostile text, to show the escaping. */
+const DEMO_ID = '9b2d4f0e6c1a8b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
+
 export function demoAlert(): AlertDoc {
   return {
     '@timestamp': '2026-11-24T10:15:02.120Z',
-    'kibana.alert.uuid': '9b2d4f0e6c1a8b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d',
+    'kibana.alert.uuid': DEMO_ID,
+    // Written by the alert builder: this alert promoted into Kibana's Security app (alerts.promotion on).
+    'kibana.alert.url': alertLink({ kibanaUrl: 'https://kibana.example.com', spaceId: 'default', target: 'security' }, DEMO_ID, '2026-11-24T10:15:02.120Z'),
     'kibana.alert.rule.uuid': 'b1e3a4f2-5d6c-4e7f-8a9b-0c1d2e3f4a5b',
     'kibana.alert.rule.rule_id': '60884af6-f553-4a6c-af13-300047455491',
     'kibana.alert.rule.name': 'Interactive Exec Into Container',
@@ -56,7 +61,7 @@ export function demoAlert(): AlertDoc {
 }
 
 export function renderSamples(): { emailText: string; slackJson: string } {
-  const cfg = parseNotifyConfig({ kibana: { url: 'https://kibana.example.com', alertsIndex: '.alerts-security.alerts-default' } });
+  const cfg = parseNotifyConfig({ kibana: { url: 'https://kibana.example.com' } });
   const opts = renderOptions(cfg);
   const s = summarizeAlert(demoAlert(), cfg.limits);
   const input = {

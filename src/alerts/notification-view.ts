@@ -33,5 +33,5 @@ export function notificationDocs(alerts: readonly BuiltAlert[]): Record<string, 
 
 /** Event fields only: alert bookkeeping of a building block must not leak into its shell's message. */
 function isEventField(key: string): boolean {
-  return !(key === 'kibana' || key.startsWith('kibana.') || key === '@timestamp' || key === 'event.kind');
+  return !(key === 'kibana' || key.startsWith('kibana.') || key === 'eqlwatch' || key.startsWith('eqlwatch.') || key === '@timestamp' || key === 'event.kind');
 }

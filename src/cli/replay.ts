@@ -7,10 +7,11 @@
  * out and counted.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { LinkTarget } from '../alerts/links.js';
 import { loadRules } from '../rules/load.js';
 import { readFile } from 'node:fs/promises';
 import { closeEsClient, createEsClient } from '../es/client.js';
@@ -66,7 +67,12 @@ async function schemaSource(o: ReplayOptions, config: Config | null): Promise<Sc
 
 export async function replayCommand(o: ReplayOptions): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  if (!o.rules || o.input.length !== 1) {
+  const missing = [
+    ...(o.rules ? [] : ['--rules <dir|file> (the rules to evaluate)']),
+    ...(o.input.length === 0 ? ['the events file (an NDJSON export, or "-" for standard input)'] : []),
+  ];
+  if (missing.length > 0 || o.input.length > 1) {
+    err(missing.length > 0 ? `eqlwatch replay: missing ${missing.join(' and ')}` : `eqlwatch replay: one events file expected, got ${o.input.length}: ${o.input.join(' ')}`);
     err('Usage: eqlwatch replay --rules <dir|file> <events.ndjson|->');
     return 2;
   }
@@ -77,6 +83,7 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
   }
   let alertsIndex = 'eqlwatch-alerts-default';
   let kibanaUrl: string | null = null;
+  let linkTarget: LinkTarget = 'discover';
   let config: Config | null = null;
   let maxPending = 10_000;
   if (o.config) {
@@ -84,6 +91,7 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
       config = loadConfig(o.config).config;
       alertsIndex = config.alerts.index;
       kibanaUrl = config.kibana.url ?? null;
+      if (config.alerts.promotion.enabled) linkTarget = 'security';
       maxPending = config.worker.maxPendingSequences;
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -99,16 +107,22 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
     return 2;
   }
   try {
-    return await replayWith(o, source, { now, alertsIndex, kibanaUrl, maxPending });
+    return await replayWith(o, source, { now, alertsIndex, kibanaUrl, linkTarget, maxPending });
   } finally {
     await source.close();
   }
 }
 
-async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; maxPending: number }): Promise<number> {
+async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date; alertsIndex: string; kibanaUrl: string | null; linkTarget: LinkTarget; maxPending: number }): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  const { now, alertsIndex, kibanaUrl, maxPending } = c;
-  const report = await loadRules(o.rules!);
+  const { now, alertsIndex, kibanaUrl, linkTarget, maxPending } = c;
+  let report;
+  try {
+    report = await loadRules(o.rules!);
+  } catch (e) {
+    err(`eqlwatch replay: cannot read rules at ${o.rules}: ${(e as Error).message}\nhint: pass --rules <dir|file> pointing at your rule files`);
+    return 2;
+  }
   for (const e of report.errors) err(e.format());
   for (const s of report.skipped) err(`skipped ${s.file}: ${s.reason}`);
   const rules = report.rules.filter((r) => r.enabled && (o.only.length === 0 || o.only.includes(r.id)));
@@ -116,9 +130,14 @@ async function replayWith(o: ReplayOptions, source: SchemaSource, c: { now: Date
     err('eqlwatch replay: no enabled rule to run');
     return 1;
   }
-  const { hits, bad } = await readHits(o.input[0]!);
+  const input = o.input[0]!;
+  if (input !== '-' && !existsSync(input)) {
+    err(`eqlwatch replay: cannot read events file ${input}: no such file\nhint: give an NDJSON export, or "-" to read standard input`);
+    return 2;
+  }
+  const { hits, bad } = await readHits(input);
   err(`read ${hits.length} event(s)${bad ? `, ${bad} malformed line(s) skipped` : ''}; running ${rules.length} rule(s)`);
-  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, alertsIndex };
+  const ctx = { now, spaceId: o.spaceId, executionId: randomUUID(), kibanaUrl, linkTarget };
   let total = 0;
   for (const rule of rules) {
     const schema = await source.of(rule);

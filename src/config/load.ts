@@ -9,9 +9,24 @@ import { ZodError } from 'zod';
 import { esConfigFromEnv, esConfigSchema } from './es.js';
 import { configSchema, type Config } from './schema.js';
 
-/** A config problem: same shape as a rule problem (file, line, column, hint). */
+/**
+ * A config problem: same shape as a rule problem (file, line, column, hint). A config with several problems
+ * throws the first one carrying all of them in `problems` (itself included), so each is reported.
+ */
 export class ConfigError extends RuleError {
   override name = 'ConfigError';
+  problems: ConfigError[] = [this];
+
+  static all(problems: ConfigError[]): ConfigError {
+    const first = problems[0]!;
+    first.problems = problems;
+    return first;
+  }
+
+  /** Every problem, each with its position, excerpt and hint, separated by blank lines. */
+  override format(): string {
+    return this.problems.map((p) => RuleError.prototype.format.call(p)).join('\n\n');
+  }
 }
 
 export const DEFAULT_CONFIG_FILES = ['config/eqlwatch.yml', 'config/eqlwatch.yaml'];
@@ -73,13 +88,20 @@ export function loadConfig(file?: string, env: Env = process.env): { config: Con
   const merged = overlayEnv(raw, env);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     const where = path ?? '(environment)';
-    const pos = locate(issue.path as (string | number)[], issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
-    const key = issue.path.join('.') || '(top level)';
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
-    throw new ConfigError(`${key}: ${issue.message}${more}`, where, pos.line, pos.column,
-      hintFor(issue.code, issue.code === 'unrecognized_keys' ? String(issue.keys[0]) : key), path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
+    // One problem per issue, and per key for unknown keys, in file order.
+    const problems = parsed.error.issues.flatMap((issue) => {
+      const key = issue.path.join('.') || '(top level)';
+      const one = (unknownKey?: string): ConfigError => {
+        const pos = locate(issue.path as (string | number)[], unknownKey);
+        const message = unknownKey !== undefined ? `${key}: Unrecognized key: "${unknownKey}"` : `${key}: ${issue.message}`;
+        return new ConfigError(message, where, pos.line, pos.column, hintFor(issue.code, unknownKey ?? key),
+          path ? safeExcerpt(lineAt(text, pos.line)) : undefined);
+      };
+      return issue.code === 'unrecognized_keys' ? issue.keys.map(one) : [one()];
+    });
+    problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw ConfigError.all(problems);
   }
   return { config: parsed.data, file: path };
 }

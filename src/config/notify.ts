@@ -116,7 +116,6 @@ export const notifyConfigSchema = z
       .strictObject({
         url: z.url({ protocol: /^https?$/ }).optional(),
         spaceId: z.string().regex(/^[a-z0-9_-]+$/).optional(),
-        alertsIndex: z.string().min(1).default('.alerts-security.alerts-default'),
       })
       .prefault({}),
     limits: z

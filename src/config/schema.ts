@@ -41,6 +41,15 @@ export const workerConfigSchema = z.strictObject({
   lateness: duration('1m'),
   /** How far back every run checks that the stretches it read received no documents since (late arrivals). */
   auditHorizon: duration('24h'),
+  /**
+   * Rules over the same indices share one read per window (and one lease, one state save, one alert write):
+   * Elasticsearch's cost per window does not grow with the number of rules. Off: every rule on its own.
+   */
+  sharedScans: z.boolean().default(true),
+  /** Run every rule this often instead of at its own `interval` (near-real-time mode, e.g. "5s"). */
+  interval: duration('0s').transform((v) => (v === 0 ? undefined : v)),
+  /** Index mappings are cached this long between runs (a new index of a pattern is picked up at once). */
+  mappingsRefresh: duration('30s'),
   /** Largest window one query reads; a longer backlog is read in chunks of this size. */
   maxWindow: duration('1h'),
   /** Largest backlog caught up after downtime; older time is skipped and reported as a gap. */
@@ -64,6 +73,17 @@ export const configSchema = z.strictObject({
       index: indexName.default('eqlwatch-alerts-default'),
       /** Kibana space recorded in `kibana.space_ids` and in alert ids. */
       spaceId: z.string().regex(/^[a-z0-9_-]+$/).default('default'),
+      /**
+       * Promotion into Kibana's Security app: an ECS `event.kind: alert` document per alert in the
+       * `logs-eqlwatch.alerts-<namespace>` data stream, turned into Security alerts by the query rule that
+       * `eqlwatch setup` installs (needs kibana.url). Links then open the promoted alert in Security.
+       */
+      promotion: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          namespace: z.string().regex(/^[a-z0-9_]+$/, 'data stream namespaces are lower case letters, digits and _').max(100).default('default'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   state: z.strictObject({ index: indexName.default('eqlwatch-state') }).prefault({}),

@@ -2,6 +2,10 @@
  * The detection-rules corpus check: how many of Elastic's shipped EQL rule queries the engine
  * parses and compiles (default options, no mapping known — as for a rule file dropped in `queries/`).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { listRuleFiles } from '../rules/load.js';
 import type { Engine } from './engine.js';
 
 export interface CorpusRule {
@@ -34,6 +38,25 @@ export function parseCorpus(text: string): CorpusRule[] {
     if (typeof rule['path'] === 'string') out.path = rule['path'];
     return out;
   });
+}
+
+/**
+ * The EQL rules of a detection-rules checkout (or any tree of rule TOML files): every `.toml` whose `[rule]`
+ * has `type = "eql"` and a query, named by its path relative to `dir`. Files that are not TOML rules are left out.
+ */
+export async function corpusFromTomlTree(dir: string): Promise<CorpusRule[]> {
+  const out: CorpusRule[] = [];
+  for (const file of (await listRuleFiles(dir)).filter((f) => f.endsWith('.toml'))) {
+    let rule: Record<string, unknown> | undefined;
+    try {
+      rule = (parseToml(readFileSync(file, 'utf8')) as { rule?: Record<string, unknown> }).rule;
+    } catch {
+      continue;
+    }
+    if (rule?.type !== 'eql' || typeof rule.query !== 'string') continue;
+    out.push({ name: typeof rule.name === 'string' ? rule.name : file, path: path.relative(dir, file), query: rule.query });
+  }
+  return out;
 }
 
 export function runCorpus(engine: Engine, rules: readonly CorpusRule[]): CorpusResult {

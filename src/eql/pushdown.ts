@@ -35,7 +35,7 @@ export interface PushdownOptions {
   /** Always true: the translation accounts for values Elasticsearch did not index (`_ignored`). */
   ignoredAware: true;
   /**
-   * Mapped type of a field across the searched indices (from field caps). `undefined` = unmapped or
+   * Mapped type of a field across the searched indices (from their mappings). `undefined` = unmapped or
    * unknown; such fields are assumed keyword-like (a term query on an unmapped field matches nothing
    * and never fails). Return `'unknown'` for fields whose type conflicts across indices: only
    * type-safe queries (exists) are then used on them.

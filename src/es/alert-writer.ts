@@ -4,8 +4,8 @@
  * Elasticsearch answers 409 for an id that exists, which counts as `duplicates`.
  *
  * Per-item outcomes: 201 created; 409 duplicate; 429/503 (and other transient statuses) retried with
- * bounded exponential backoff; anything else (e.g. 400 mapping errors) reported in `failed` with its
- * reason. Nothing is dropped silently: every input id ends up in exactly one of the three outcomes,
+ * bounded exponential backoff; anything else (e.g. 400 mapping errors), and transient statuses that
+ * outlive the retries, reported in `failed` with status, type and reason (worker/alert-sink.ts decides). Nothing is dropped silently: every input id ends up in exactly one of the three outcomes,
  * or the call throws (the whole bulk request failed after the client's own retries).
  */
 import type { estypes } from '@elastic/elasticsearch';
@@ -22,12 +22,16 @@ export interface FailedAlert {
   id: string;
   status: number;
   reason: string;
+  /** Elasticsearch's error type (e.g. `document_parsing_exception`), when it gave one. */
+  type?: string;
 }
 
 export interface WriteAlertsResult {
   created: number;
   duplicates: number;
   failed: FailedAlert[];
+  /** Ids of the documents created by this call (not already present). */
+  createdIds: string[];
 }
 
 export interface WriteAlertsOptions {
@@ -85,7 +89,7 @@ export async function writeAlerts(
   opts: WriteAlertsOptions = {},
 ): Promise<WriteAlertsResult> {
   const batchSize = opts.batchSize ?? 500;
-  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [] };
+  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [], createdIds: [] };
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
   const seen = new Set<string>();
   for (const d of docs) {
@@ -97,6 +101,7 @@ export async function writeAlerts(
   for (let i = 0; i < docs.length; i += batchSize) {
     const part = await writeBatch(client, index, docs.slice(i, i + batchSize), opts);
     result.created += part.created;
+    result.createdIds.push(...part.createdIds);
     result.duplicates += part.duplicates;
     result.failed.push(...part.failed);
   }
@@ -111,7 +116,7 @@ async function writeBatch(
 ): Promise<WriteAlertsResult> {
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
   const sleep = opts.sleep ?? defaultSleep;
-  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [] };
+  const result: WriteAlertsResult = { created: 0, duplicates: 0, failed: [], createdIds: [] };
   let pending = batch;
 
   for (let attempt = 1; pending.length > 0; attempt++) {
@@ -137,11 +142,17 @@ async function writeBatch(
       const r = item.create ?? Object.values(item)[0];
       if (doc === undefined || r === undefined) return;
       const status = r.status;
-      if (status >= 200 && status < 300) result.created++;
+      if (status >= 200 && status < 300) {
+        result.created++;
+        result.createdIds.push(doc.id);
+      }
       else if (status === 409) result.duplicates++;
       else if (isTransientStatus(status) && attempt < maxAttempts) {
         retry.push(doc);
-      } else result.failed.push({ id: doc.id, status, reason: describeItemError(r.error as ItemError | undefined) });
+      } else {
+        const error = r.error as ItemError | undefined;
+        result.failed.push({ id: doc.id, status, reason: describeItemError(error), ...(error?.type ? { type: error.type } : {}) });
+      }
     });
     if (res.items.length !== pending.length) {
       // Never happens with a conforming server, but a missing item must not vanish.

@@ -7,27 +7,30 @@
  * (Elasticsearch warns on 8.x and Kibana owns those indices), so a user-space name is used.
  *
  * Mapping choices, all because alert documents carry attacker-controlled event fields:
- *  - `kibana.alert.*` and the ECS fields alerts are searched by are mapped explicitly (Kibana's types);
- *  - copied event fields map dynamically, strings as `keyword` with `ignore_above` (no text analysis of
- *    hostile input, no Lucene term-length errors), `date_detection` off so one date-looking string cannot
- *    turn a field into a date and reject later documents;
- *  - `index.mapping.ignore_malformed` (as Kibana's alerts-as-data and Elastic's logs templates do): a value
- *    of the wrong type is skipped and listed in `_ignored`, rather than losing the alert;
- *  - a raised `total_fields.limit` with `ignore_dynamic_beyond_limit` (Elasticsearch 8.14+): fields beyond the
- *    limit are kept in `_source` but not mapped, rather than rejecting the alert.
+ *  - the ECS field map of Elastic's `@elastic/ecs` package (alerts/ecs-fields.ts) plus Kibana's `kibana.alert.*`
+ *    fields and eqlwatch's `eqlwatch.*` fields, with `dynamic: false` everywhere else, as Kibana's own alerts
+ *    index: a field outside the mapping stays in `_source` unindexed and can never add a mapping, so the first
+ *    odd event cannot decide how later alerts are indexed;
+ *  - event values that do not fit the mapping are dropped from the alert before it is written
+ *    (alerts/sanitize.ts, Kibana's traverse_and_mutate_doc) and listed in `eqlwatch.ignored_fields`;
+ *  - `index.mapping.ignore_malformed` as a second line (as Kibana's alerts-as-data and Elastic's logs
+ *    templates do): a value of the wrong type that still got through is skipped and listed in `_ignored`;
+ *  - ECS key/value objects (`labels.*`, `container.labels.*`) map their keys as keywords (ECS `object_type`), and
+ *    keys beyond the raised `total_fields.limit` (the ECS map has about 2,300 fields) stay unmapped
+ *    (`ignore_dynamic_beyond_limit`) instead of rejecting the alert.
  * Only core field types are used (the integ-test distribution has no mapper-extras or x-pack mappers).
  */
 import type { Client } from '@elastic/elasticsearch';
+import { ECS_FIELDS, ECS_PACKAGE_VERSION, keyValueTemplates } from '../alerts/ecs-fields.js';
 
 export const DEFAULT_ALERTS_ALIAS = 'eqlwatch-alerts-default';
 /** Bump when the mappings below change; stored in the template's `_meta`. */
-export const ALERTS_TEMPLATE_VERSION = 1;
+export const ALERTS_TEMPLATE_VERSION = 2;
 
 const KEYWORD_IGNORE_ABOVE = 1024;
 
 const keyword = { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } as const;
 const date = { type: 'date' } as const;
-const ip = { type: 'ip' } as const;
 const long = { type: 'long' } as const;
 const float = { type: 'float' } as const;
 const bool = { type: 'boolean' } as const;
@@ -40,18 +43,24 @@ const longKeywordWithText = {
 
 type Mapping = Record<string, unknown>;
 
-/** Nested `properties` from dotted paths, e.g. {'a.b': x} -> {a: {properties: {b: x}}}. */
-function tree(flat: Record<string, Mapping>): Mapping {
+/**
+ * Nested `properties` from dotted paths, e.g. {'a.b': x} -> {a: {properties: {b: x}}}. An object-typed leaf
+ * (`{type: 'object'}`) that also has mapped children keeps its children.
+ */
+export function tree(flat: Iterable<[string, Mapping]>): Mapping {
   const root: Record<string, Mapping> = {};
-  for (const [path, leaf] of Object.entries(flat)) {
+  for (const [path, leaf] of flat) {
     const parts = path.split('.');
     let level = root;
     for (const [i, part] of parts.entries()) {
+      const existing = level[part] as { properties?: Record<string, Mapping> } | undefined;
       if (i === parts.length - 1) {
-        level[part] = leaf;
+        level[part] = existing?.properties ? { ...leaf, properties: existing.properties } : leaf;
       } else {
-        const next = (level[part] ??= { properties: {} }) as { properties: Record<string, Mapping> };
-        level = next.properties;
+        const node = (existing ?? {}) as { type?: string; properties?: Record<string, Mapping> };
+        node.properties ??= {};
+        level[part] = node;
+        level = node.properties;
       }
     }
   }
@@ -62,28 +71,17 @@ const ancestor = {
   properties: { id: keyword, index: keyword, type: keyword, depth: long, rule: keyword },
 };
 
-const eventDates = ['created', 'ingested', 'start', 'end'];
-
-/** Explicit mappings (flat dotted paths; `tree` nests them). */
-const explicitFields: Record<string, Mapping> = {
+/** Kibana's and eqlwatch's own fields (flat dotted paths; `tree` nests them). */
+const alertFields: Record<string, Mapping> = {
   '@timestamp': date,
-  // An alert whose event fields the index rejects (mapping conflicts) is kept with its event here, unindexed.
+  // An alert the index still rejected (a mapping conflict the ECS fitting did not foresee) keeps its event here, unindexed.
   'eqlwatch.source': { type: 'object', enabled: false },
   'eqlwatch.degraded': keyword,
-  'event.kind': keyword,
-  'event.category': keyword,
-  'event.type': keyword,
-  'event.action': keyword,
-  'event.dataset': keyword,
-  'event.module': keyword,
-  ...Object.fromEntries(eventDates.map((f) => [`event.${f}`, date])),
-  ...Object.fromEntries(eventDates.map((f) => [`kibana.alert.original_event.${f}`, date])),
-  'kibana.alert.original_event.kind': keyword,
-  'kibana.alert.original_event.category': keyword,
-  'kibana.alert.original_event.type': keyword,
-  'kibana.alert.original_event.action': keyword,
-  'kibana.alert.original_event.dataset': keyword,
-  'kibana.alert.original_event.module': keyword,
+  // Paths of event values dropped because they do not fit the mapping (the source event still has them).
+  'eqlwatch.ignored_fields': keyword,
+  // Notification delivery state per channel (commands.ts recordDelivery); channel names are the config's.
+  'eqlwatch.notification': { type: 'flattened' },
+  'eqlwatch.sequence.events': { properties: { id: keyword, index: keyword, original_time: date } },
   'kibana.alert.original_time': date,
   'kibana.alert.start': date,
   'kibana.alert.last_detected': date,
@@ -102,9 +100,6 @@ const explicitFields: Record<string, Mapping> = {
   'kibana.alert.group.id': keyword,
   'kibana.alert.group.index': { type: 'integer' },
   'kibana.alert.url': { type: 'keyword', index: false, doc_values: false },
-  'kibana.alert.sequence.events': {
-    properties: { id: keyword, index: keyword, original_time: date },
-  },
   'kibana.alert.rule.uuid': keyword,
   'kibana.alert.rule.rule_id': keyword,
   'kibana.alert.rule.name': keyword,
@@ -117,7 +112,6 @@ const explicitFields: Record<string, Mapping> = {
   'kibana.alert.rule.category': keyword,
   'kibana.alert.rule.consumer': keyword,
   'kibana.alert.rule.producer': keyword,
-  'kibana.alert.rule.producer_engine': keyword,
   'kibana.alert.rule.version': keyword,
   'kibana.alert.rule.from': keyword,
   'kibana.alert.rule.to': keyword,
@@ -130,6 +124,10 @@ const explicitFields: Record<string, Mapping> = {
   'kibana.alert.rule.license': keyword,
   'kibana.alert.rule.note': { type: 'text' },
   'kibana.alert.rule.timestamp_override': keyword,
+  'kibana.alert.rule.rule_name_override': keyword,
+  'kibana.alert.rule.severity_mapping': { properties: { field: keyword, operator: keyword, value: keyword, severity: keyword } },
+  'kibana.alert.rule.risk_score_mapping': { properties: { field: keyword, operator: keyword, value: keyword } },
+  'kibana.alert.rule.exceptions_list': { type: 'object', enabled: false },
   'kibana.alert.rule.immutable': bool,
   'kibana.alert.rule.enabled': bool,
   'kibana.alert.rule.execution.uuid': keyword,
@@ -153,26 +151,6 @@ const explicitFields: Record<string, Mapping> = {
   },
   'kibana.space_ids': keyword,
   'kibana.version': keyword,
-  // ECS fields alerts are commonly filtered by whose type dynamic mapping would get wrong.
-  message: { type: 'text' },
-  'process.command_line': longKeywordWithText,
-  'process.parent.command_line': longKeywordWithText,
-  'process.args': keyword,
-  'process.start': date,
-  'process.end': date,
-  'process.parent.start': date,
-  'process.parent.end': date,
-  'process.pid': long,
-  'process.parent.pid': long,
-  'host.ip': ip,
-  'source.ip': ip,
-  'destination.ip': ip,
-  'client.ip': ip,
-  'server.ip': ip,
-  'file.created': date,
-  'file.mtime': date,
-  'file.ctime': date,
-  'file.accessed': date,
 };
 
 export interface AlertsTemplateOptions {
@@ -194,17 +172,19 @@ export function initialAlertsIndex(alias: string = DEFAULT_ALERTS_ALIAS): string
   return `${alias}-000001`;
 }
 
+/** ECS `event.*` fields, also mapped where Kibana copies them (`kibana.alert.original_event.*`). */
+function originalEventFields(): [string, Mapping][] {
+  return [...ECS_FIELDS].filter(([path]) => path.startsWith('event.')).map(([path, m]) => [`kibana.alert.original_event.${path.slice(6)}`, m]);
+}
+
 /** The mappings of the alerts index (pure, exported for inspection and tests). */
 export function alertsMappings(): Mapping {
   return {
-    dynamic: true,
+    dynamic: false,
     date_detection: false,
     numeric_detection: false,
-    dynamic_templates: [
-      // Hostile strings: exact keyword values, never analysed, long ones kept in _source only.
-      { strings_as_keyword: { match_mapping_type: 'string', mapping: { ...keyword } } },
-    ],
-    properties: tree(explicitFields),
+    dynamic_templates: keyValueTemplates(),
+    properties: tree([...ECS_FIELDS, ...originalEventFields(), ...Object.entries(alertFields)]),
   };
 }
 
@@ -214,12 +194,13 @@ export function alertsIndexTemplate(opts: AlertsTemplateOptions = {}): Record<st
   return {
     index_patterns: [alias, `${alias}-*`],
     priority: opts.priority ?? 250,
-    _meta: { managed_by: 'eqlwatch', version: ALERTS_TEMPLATE_VERSION },
+    _meta: { managed_by: 'eqlwatch', version: ALERTS_TEMPLATE_VERSION, ecs: ECS_PACKAGE_VERSION },
     template: {
       settings: {
         'index.number_of_shards': 1,
         'index.auto_expand_replicas': '0-1',
         'index.mapping.total_fields.limit': opts.totalFieldsLimit ?? 6000,
+        // `labels.*` keys beyond the limit stay in _source unmapped instead of rejecting the alert (ES 8.14+).
         'index.mapping.total_fields.ignore_dynamic_beyond_limit': true,
         'index.mapping.ignore_malformed': true,
       },
@@ -231,6 +212,22 @@ export function alertsIndexTemplate(opts: AlertsTemplateOptions = {}): Record<st
 function errorType(e: unknown): string | undefined {
   const body = (e as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type;
+}
+
+/**
+ * Existing indices get the template's mappings (additive changes apply in place). An index whose mapping
+ * contradicts them (one written by an eqlwatch that still mapped event fields dynamically, where the first odd
+ * event fixed a type) is rolled over: new alerts go to a fresh backing index with the current mapping.
+ */
+async function upgradeWriteIndex(client: Client, alias: string, write: string): Promise<EnsuredAlertsIndex> {
+  try {
+    await client.indices.putMapping({ index: write, ...(alertsMappings() as object) });
+    return { alias, writeIndex: write, created: false };
+  } catch (e) {
+    if (errorType(e) !== 'illegal_argument_exception') throw e;
+    const rolled = await client.indices.rollover({ alias });
+    return { alias, writeIndex: rolled.new_index, created: true };
+  }
 }
 
 export interface EnsuredAlertsIndex {
@@ -260,8 +257,7 @@ export async function ensureAlertsIndex(client: Client, opts: AlertsTemplateOpti
       entries.find(([, v]) => v.aliases?.[alias]?.is_write_index === true)?.[0] ??
       (entries.length === 1 ? entries[0]?.[0] : undefined);
     if (write === undefined) throw new Error(`alias ${alias} has several indices and no write index`);
-    await client.indices.putMapping({ index: write, ...(alertsMappings() as object) });
-    return { alias, writeIndex: write, created: false };
+    return upgradeWriteIndex(client, alias, write);
   }
   if (await client.indices.exists({ index: alias })) {
     await client.indices.putMapping({ index: alias, ...(alertsMappings() as object) });

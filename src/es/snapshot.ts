@@ -21,6 +21,8 @@ export interface Hit {
   _source: Record<string, unknown>;
   sort: estypes.SortResults;
   _ignored?: string[];
+  /** Names of the named queries (`_name`) the document matched: which rules of a shared read it is for. */
+  matched_queries?: string[];
 }
 
 /** The cluster refused the query (not the data's availability): a broader query will be accepted. */
@@ -90,8 +92,9 @@ export function classifySearchError(err: unknown): unknown {
   const body = e?.meta?.body?.error;
   if (status !== undefined && body) {
     const c = classify([body], `HTTP ${status}`);
-    // 4xx other than 429 with a query cause is a rejection; 429/5xx are transient whatever they say.
-    if (c instanceof QueryRejectedError && status >= 400 && status < 500 && status !== 429) return c;
+    // Every cause a query error: a rejection (a 400, or a 500 for too many clauses inside an aggregation);
+    // overload and unavailability (429, 503) are transient whatever they say.
+    if (c instanceof QueryRejectedError && status >= 400 && status !== 429 && status !== 503) return c;
     return new IncompleteReadError(c.reason);
   }
   if (e?.name === 'ConnectionError' || e?.name === 'TimeoutError' || e?.name === 'NoLivingConnectionsError') {
@@ -191,6 +194,7 @@ export class ReadSnapshot {
       for (const h of res.hits.hits) {
         const hit: Hit = { _index: h._index, _id: h._id ?? '', _source: h._source ?? {}, sort: h.sort ?? [] };
         if (h._ignored && h._ignored.length > 0) hit._ignored = h._ignored;
+        if (h.matched_queries) hit.matched_queries = Array.isArray(h.matched_queries) ? h.matched_queries : Object.keys(h.matched_queries);
         page.push(hit);
       }
       if (page.length === 0) return;

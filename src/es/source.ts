@@ -78,11 +78,21 @@ export function windowQuery(o: WindowOptions): QueryDsl {
 /**
  * Ascending by timestamp (documents without one last), then the PIT's implicit `_shard_doc`. Where some
  * indices map the timestamp as `date` and others as `date_nanos`, `numeric_type: date_nanos` puts both on
- * one scale (without it Elasticsearch sorts every `date_nanos` document after every `date` one).
+ * one scale (without it Elasticsearch sorts every `date_nanos` document after every `date` one). Sort values
+ * come back as text: nanosecond longs exceed what a JSON number holds exactly, and a rounded `search_after`
+ * would return documents twice or skip them at a page boundary.
  */
 export function windowSort(timestampField = DEFAULT_TIMESTAMP, numericType?: 'date_nanos'): estypes.Sort {
   return [
-    { [timestampField]: { order: 'asc', missing: '_last', unmapped_type: 'date', ...(numericType ? { numeric_type: numericType } : {}) } },
+    {
+      [timestampField]: {
+        order: 'asc',
+        missing: '_last',
+        unmapped_type: 'date',
+        format: 'strict_date_optional_time_nanos',
+        ...(numericType ? { numeric_type: numericType } : {}),
+      },
+    },
     { _shard_doc: { order: 'asc' } },
   ];
 }

@@ -207,6 +207,50 @@ export class EsStateStore {
     }
   }
 
+  /** The states of several rules in one request (a real-time `mget`), with their versions. */
+  async loadMany(ruleIds: readonly string[]): Promise<Map<string, LoadedState>> {
+    for (const id of ruleIds) checkRuleId(id);
+    const out = new Map<string, LoadedState>();
+    if (ruleIds.length === 0) return out;
+    const res = await this.client.mget<Partial<StateDoc>>({ index: this.index, ids: [...ruleIds] });
+    res.docs.forEach((d, i) => {
+      const id = ruleIds[i]!;
+      const found = 'found' in d && d.found && d._source !== undefined && d._seq_no !== undefined && d._primary_term !== undefined;
+      out.set(id, found ? { state: fromDoc(d._source!), version: { seqNo: d._seq_no!, primaryTerm: d._primary_term! } } : { state: emptyRuleState(), version: null });
+    });
+    return out;
+  }
+
+  /**
+   * Writes several states in one bulk request, each conditional on its version as `save` is. Returns the new
+   * versions; the rules whose write lost a race (409) are listed in `conflicts` (their state is unchanged);
+   * any other failure throws.
+   */
+  async saveMany(items: readonly { ruleId: string; state: RuleState; version: StateVersion | null }[]): Promise<{ versions: Map<string, StateVersion>; conflicts: string[] }> {
+    const versions = new Map<string, StateVersion>();
+    const conflicts: string[] = [];
+    if (items.length === 0) return { versions, conflicts };
+    const now = this.now();
+    const operations: unknown[] = [];
+    for (const it of items) {
+      checkRuleId(it.ruleId);
+      const meta = it.version === null
+        ? { create: { _index: this.index, _id: it.ruleId } }
+        : { index: { _index: this.index, _id: it.ruleId, if_seq_no: it.version.seqNo, if_primary_term: it.version.primaryTerm } };
+      operations.push(meta, toDoc(it.ruleId, it.state, now));
+    }
+    const res = await this.client.bulk({ operations, ...(this.refresh !== undefined ? { refresh: this.refresh } : {}) });
+    res.items.forEach((item, i) => {
+      const r = item.index ?? item.create;
+      const id = items[i]!.ruleId;
+      if (!r) throw new Error(`no bulk response item for the state of ${id}`);
+      if (r.status === 409) conflicts.push(id);
+      else if (r.status >= 300 || r.error) throw new Error(`saving the state of ${id} failed: ${r.status} ${JSON.stringify(r.error).slice(0, 300)}`);
+      else versions.set(id, { seqNo: r._seq_no as number, primaryTerm: r._primary_term as number });
+    });
+    return { versions, conflicts };
+  }
+
   /**
    * Takes the rule's lease for `ttlMs` if it is free, expired, or already ours (then it is extended).
    * Exactly one of several concurrent callers gets it. Returns the state with the version to save with.

@@ -12,7 +12,7 @@ import { resolveSecret } from './secrets.js';
 
 export function renderOptions(cfg: NotifyConfig, subjectPrefix = '[eqlwatch]'): RenderOptions {
   return {
-    kibana: { url: cfg.kibana.url, spaceId: cfg.kibana.spaceId, alertsIndex: cfg.kibana.alertsIndex },
+    kibana: { url: cfg.kibana.url, spaceId: cfg.kibana.spaceId },
     subjectPrefix,
     subjectChars: cfg.limits.subjectChars,
   };

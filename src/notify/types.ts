@@ -90,6 +90,8 @@ export interface MitreThreat {
  */
 export interface AlertSummary {
   alertId: string;
+  /** The alert's `kibana.alert.url`: the Kibana page that shows it (see alerts/links.ts). */
+  url?: string;
   /** Alert `@timestamp` (build time), used by Kibana's redirect URL. */
   timestamp?: string;
   originalTime?: string;

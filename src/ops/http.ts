@@ -22,7 +22,10 @@ export async function startOpsServer(opts: {
       const h = opts.health();
       res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(opts.metrics.render());
+      opts.metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': opts.metrics.contentType }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${err.message}\n`),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
     }

@@ -7,17 +7,21 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { isMap, LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { compileQuery, compileExpression } from '../eql/compile.js';
 import { EqlError } from '../eql/errors.js';
 import { parseExpression } from '../eql/parser.js';
 import { lineAt, positionOf, RuleError } from './errors.js';
+import { DETECTION_RULES_LANGUAGES, DETECTION_RULES_RULE_KEYS, DETECTION_RULES_TYPES, didYouMean, TOML_TABLES, unknownKeys } from './known-keys.js';
+import { eqlErrorInFile, unknownKeyError, zodErrors, type FileContext } from './rule-errors.js';
 import { detectionRuleSchema, localSettingsSchema, toRule, type Rule } from './schema.js';
+import { locateTomlKey } from './toml-position.js';
+import { locateYamlKey, yamlValueOffset } from './yaml-position.js';
 
 export const RULE_EXTENSIONS = ['.toml', '.yaml', '.yml', '.eql'] as const;
 
 export type LoadOutcome =
-  | { kind: 'rule'; rule: Rule }
+  /** `unusedKeys`: detection-rules keys present in the file that eqlwatch accepts and does not read. */
+  | { kind: 'rule'; rule: Rule; unusedKeys: string[] }
   | { kind: 'skipped'; file: string; reason: string }
   | { kind: 'invalid'; file: string; errors: RuleError[] };
 
@@ -27,12 +31,14 @@ export interface LoadReport {
   errors: RuleError[];
   /** Files looked at, in load order. */
   files: string[];
+  /** Each detection-rules key eqlwatch accepted without using it, with the files that hold it. */
+  unusedKeys: Map<string, string[]>;
 }
 
 /** Loads every rule file under `target` (a directory, searched recursively, or one file). */
 export async function loadRules(target: string): Promise<LoadReport> {
   const files = await listRuleFiles(target);
-  const report: LoadReport = { rules: [], skipped: [], errors: [], files };
+  const report: LoadReport = { rules: [], skipped: [], errors: [], files, unusedKeys: new Map() };
   const seen = new Map<string, string>();
   for (const file of files) {
     const outcome = await loadRuleFile(file);
@@ -50,6 +56,7 @@ export async function loadRules(target: string): Promise<LoadReport> {
       }
       seen.set(outcome.rule.id, file);
       report.rules.push(outcome.rule);
+      for (const key of outcome.unusedKeys) report.unusedKeys.set(key, [...(report.unusedKeys.get(key) ?? []), file]);
     } else if (outcome.kind === 'skipped') {
       report.skipped.push({ file: outcome.file, reason: outcome.reason });
     } else {
@@ -114,31 +121,19 @@ function loadToml(file: string, text: string): LoadOutcome {
     }
     throw err;
   }
+  const locate = (key: string[]): { line: number; column: number } => locateTomlKey(text, key);
+  const strayTables = Object.keys(doc).filter((k) => !TOML_TABLES.includes(k)).map((k) => {
+    const pos = locate([k]);
+    return new RuleError(`unknown top-level key ${k}`, file, pos.line, pos.column,
+      didYouMean(k, TOML_TABLES) ?? `a rule file holds the tables ${TOML_TABLES.map((t) => `[${t}]`).join(', ')}`, lineAt(text, pos.line));
+  });
   const ruleTable = doc.rule;
   if (!isPlainObject(ruleTable)) {
-    return invalid(file, new RuleError('missing [rule] table', file, 1, 1,
+    return invalid(file, ...strayTables, new RuleError('missing [rule] table', file, 1, 1,
       'a detection-rules TOML file has a [rule] table with rule_id, name, type, query, severity and risk_score'));
   }
-  const locate = (key: string[]): { line: number; column: number } => locateTomlKey(text, key);
-  return finish(file, text, 'toml', ruleTable, isPlainObject(doc.eqlwatch) ? doc.eqlwatch : {}, locate,
+  return finish({ file, text, format: 'toml', locate, strayKeys: strayTables }, ruleTable, isPlainObject(doc.eqlwatch) ? doc.eqlwatch : {},
     ['rule'], ['eqlwatch'], doc.eqlwatch !== undefined && !isPlainObject(doc.eqlwatch));
-}
-
-/** Best-effort position of `a.b` in TOML text: the line where the last key is assigned, else 1:1. */
-function locateTomlKey(text: string, keyPath: string[]): { line: number; column: number } {
-  const keys = keyPath.filter((k) => !/^\d+$/.test(k));
-  const key = keys.at(-1);
-  if (!key) return { line: 1, column: 1 };
-  if (keys.length === 1) {
-    // A table itself (e.g. a required key missing from [rule]): its header line.
-    const header = new RegExp(`^[ \\t]*\\[[ \\t]*${escapeRe(key)}[ \\t]*\\]`, 'm').exec(text);
-    if (header) return positionOf(text, header.index + header[0].length - header[0].trimStart().length);
-  }
-  const re = new RegExp(`^[ \\t]*${escapeRe(key)}[ \\t]*=`, 'm');
-  const m = re.exec(text);
-  if (!m) return { line: 1, column: 1 };
-  const col = m[0].length - m[0].trimStart().length;
-  return positionOf(text, m.index + col);
 }
 
 // ---------------------------------------------------------------------------------------------- YAML
@@ -160,16 +155,14 @@ function loadYaml(file: string, text: string): LoadOutcome {
       'start with e.g. "name: My rule" and "query: process where …"'));
   }
   const raw = doc.toJS() as Record<string, unknown>;
-  const locate = (keyPath: string[]): { line: number; column: number } => {
-    const node = doc.getIn(keyPath.length ? [keyPath[0]!] : [], true) as { range?: [number, number, number] } | undefined;
-    const pair = isMap(doc.contents) ? doc.contents.items.find((p) => String((p.key as { value?: unknown })?.value) === keyPath[0]) : undefined;
-    const keyNode = pair?.key as { range?: [number, number, number] } | undefined;
-    const offset = keyNode?.range?.[0] ?? node?.range?.[0];
-    if (offset === undefined) return { line: 1, column: 1 };
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
+  // Short-form keys live at the top level: `rule_id` may be written `id`, the local settings beside the rule's.
+  const yamlPath = (keyPath: string[]): string[] => (keyPath[0] === 'rule_id' && raw.rule_id === undefined ? ['id', ...keyPath.slice(1)] : keyPath);
+  const locate = (keyPath: string[]) => locateYamlKey(doc, lineCounter, yamlPath(keyPath));
+  const locateValue = (keyPath: string[], offset: number) => {
+    const at = yamlValueOffset(doc, text, yamlPath(keyPath), offset);
+    return at === undefined ? undefined : positionOf(text, at);
   };
-  return shortForm(file, text, 'yaml', raw, locate);
+  return shortForm({ file, text, format: 'yaml', locate, locateValue }, raw);
 }
 
 // ---------------------------------------------------------------------------------------------- .eql
@@ -200,23 +193,22 @@ function loadEql(file: string, text: string): LoadOutcome {
   const query = lines.slice(i).join('\n');
   const raw = { ...metaObj, query };
   const locate = (keyPath: string[]): { line: number; column: number } => {
+    if (keyPath[0] === 'query') return { line: i + 1, column: 1 };
     const idx = meta.findIndex((l) => l.trimStart().startsWith(`${keyPath[0]}:`));
     return idx >= 0 ? { line: idx + 1, column: 4 } : { line: 1, column: 1 };
   };
-  return shortForm(file, text, 'eql', raw, locate);
+  return shortForm({ file, text, format: 'eql', locate }, raw);
 }
 
 // ------------------------------------------------------------------------------------- shared checks
 
 const RISK_BY_SEVERITY: Record<string, number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
-function shortForm(
-  file: string,
-  text: string,
-  format: 'yaml' | 'eql',
-  raw: Record<string, unknown>,
-  locate: (key: string[]) => { line: number; column: number },
-): LoadOutcome {
+/** Short-form keys beside the rule's own: `id` for rule_id, and the [eqlwatch] settings. */
+const SHORT_FORM_KEYS = ['id', 'enabled', 'exceptions'];
+
+function shortForm(ctx: FileContext, raw: Record<string, unknown>): LoadOutcome {
+  const { file } = ctx;
   const { enabled, exceptions, id, ...fields } = raw;
   const local: Record<string, unknown> = {};
   if (enabled !== undefined) local.enabled = enabled;
@@ -232,21 +224,21 @@ function shortForm(
     ...fields,
   };
   if (typeof ruleFields.index === 'string') ruleFields.index = [ruleFields.index];
-  return finish(file, text, format, ruleFields, local, locate, [], [], false);
+  return finish(ctx, ruleFields, local, [], [], false, SHORT_FORM_KEYS);
 }
 
 function finish(
-  file: string,
-  text: string,
-  format: Rule['source']['format'],
+  ctx: FileContext,
   ruleTable: Record<string, unknown>,
   localTable: Record<string, unknown>,
-  locate: (key: string[]) => { line: number; column: number },
   rulePrefix: string[],
   localPrefix: string[],
   localNotTable: boolean,
+  /** Keys allowed beside the rule's (the short forms' id and local settings). */
+  besideRule: readonly string[] = [],
 ): LoadOutcome {
-  const errors: RuleError[] = [];
+  const { file, text, format, locate } = ctx;
+  const errors: RuleError[] = [...(ctx.strayKeys ?? [])];
   const at = (key: (string | number | symbol)[], message: string, hint?: string): RuleError => {
     const keyPath = key.map(String);
     const pos = locate(keyPath);
@@ -256,129 +248,60 @@ function finish(
 
   const type = ruleTable.type;
   const language = ruleTable.language;
-  if (typeof type === 'string' && type !== 'eql') {
-    return { kind: 'skipped', file, reason: `not an EQL rule (type "${type}"${typeof language === 'string' ? `, language "${language}"` : ''}): eqlwatch runs EQL rules only` };
+  // A misspelt type or language is an error: skipping it would silently turn a detection off.
+  const badType = typeof type === 'string' && !DETECTION_RULES_TYPES.includes(type);
+  const badLanguage = typeof language === 'string' && !DETECTION_RULES_LANGUAGES.includes(language);
+  if (badType) errors.push(at([...rulePrefix, 'type'], `unknown rule type "${type}"`, didYouMean(type, DETECTION_RULES_TYPES) ?? `detection-rules types are ${DETECTION_RULES_TYPES.join(', ')}; eqlwatch runs "eql"`));
+  if (badLanguage) errors.push(at([...rulePrefix, 'language'], `unknown query language "${language}"`, didYouMean(language, DETECTION_RULES_LANGUAGES) ?? `detection-rules languages are ${DETECTION_RULES_LANGUAGES.join(', ')}; eqlwatch runs "eql"`));
+  if (badType || badLanguage) return invalid(file, ...errors);
+  const otherType = typeof type === 'string' && type !== 'eql';
+  if (otherType || (typeof language === 'string' && language !== 'eql')) {
+    // Not eqlwatch's to check further; a problem already found in the file (a stray table) is still reported.
+    if (errors.length > 0) return invalid(file, ...errors);
+    const what = otherType ? `type "${type}"${typeof language === 'string' ? `, language "${language}"` : ''}` : `language "${language}"`;
+    return { kind: 'skipped', file, reason: `not an EQL rule (${what}): eqlwatch runs EQL rules only` };
   }
-  if (typeof language === 'string' && language !== 'eql') {
-    return { kind: 'skipped', file, reason: `not an EQL rule (language "${language}"): eqlwatch runs EQL rules only` };
+
+  // Unknown keys: a typo must not leave a detection running on defaults. Keys detection-rules defines and
+  // eqlwatch does not read (setup, required_fields, …) are accepted and reported as unused.
+  for (const u of unknownKeys(ruleTable, detectionRuleSchema, [...DETECTION_RULES_RULE_KEYS, ...besideRule])) {
+    errors.push(unknownKeyError(at, [...rulePrefix, ...u.path], u.allowed, rulePrefix.length === 0 ? 'a rule key' : 'a [rule] key'));
   }
+  for (const u of unknownKeys(localTable, localSettingsSchema)) {
+    errors.push(unknownKeyError(at, [...localPrefix, ...u.path], u.allowed, localPrefix.length === 0 ? 'a rule key' : 'an [eqlwatch] key'));
+  }
+  const unusedKeys = Object.keys(ruleTable).filter((k) => !Object.hasOwn(detectionRuleSchema.shape, k) && DETECTION_RULES_RULE_KEYS.includes(k)).sort();
 
   const parsedRule = detectionRuleSchema.safeParse(ruleTable);
   const parsedLocal = localSettingsSchema.safeParse(localTable);
   if (!parsedRule.success) errors.push(...zodErrors(parsedRule.error, ruleTable, rulePrefix, at));
   if (!parsedLocal.success) errors.push(...zodErrors(parsedLocal.error, localTable, localPrefix, at));
-  if (!parsedRule.success || !parsedLocal.success) return invalid(file, ...errors);
+  if (!parsedRule.success || !parsedLocal.success || errors.length > 0) return invalid(file, ...errors);
 
   const rule = toRule(parsedRule.data, parsedLocal.data, { file, format });
   // The query must compile exactly as the worker will compile it.
   try {
-    const compiled = compileQuery(rule.query, {
+    compileQuery(rule.query, {
       eventCategoryField: rule.eventCategoryField,
       timestampField: rule.timestampField,
       tiebreakerField: rule.tiebreakerField,
     });
-    if (compiled.kind === 'sample') {
-      const pos = locate([...rulePrefix, 'query']);
-      errors.push(new RuleError('a sample query cannot be a detection rule', file, pos.line, pos.column,
-        'detection rules alert on events or sequences (Kibana reads only those too); use `sequence` to correlate events',
-        lineAt(text, pos.line)));
-    }
   } catch (err) {
     if (!(err instanceof EqlError)) throw err;
-    errors.push(eqlErrorInFile(err, file, text, rule.query, () => locate([...rulePrefix, 'query'])));
+    errors.push(eqlErrorInFile(err, ctx, rule.query, [...rulePrefix, 'query']));
   }
   rule.exceptions.forEach((exception, i) => {
     try {
       compileExpression(parseExpression(exception), { eventCategoryField: rule.eventCategoryField });
     } catch (err) {
       if (!(err instanceof EqlError)) throw err;
-      errors.push(eqlErrorInFile(err, file, text, exception, () => locate([...localPrefix, 'exceptions', String(i)])));
+      errors.push(eqlErrorInFile(err, ctx, exception, [...localPrefix, 'exceptions', String(i)]));
     }
   });
   if (errors.length > 0) return invalid(file, ...errors);
-  return { kind: 'rule', rule };
-}
-
-type ZodError = z.ZodError;
-
-/** How to write each rule key that has a format of its own. */
-const KEY_HINTS: Record<string, string> = {
-  risk_score: 'an integer from 0 to 100 (Kibana uses 21 low, 47 medium, 73 high, 99 critical)',
-  interval: 'a positive integer and a unit, e.g. interval = "5m"',
-  from: 'relative date math, e.g. from = "now-6m" (longer than interval, so windows overlap)',
-  max_signals: 'an integer from 1 to 10000 (Kibana default 100)',
-  index: 'a list of index patterns, e.g. index = ["logs-*"]',
-  tags: 'a list of strings, e.g. tags = ["Domain: Container"]',
-  exceptions: 'a list of EQL conditions, e.g. exceptions = [\'process.name == "apt"\']',
-  enabled: 'true or false',
-};
-
-function zodErrors(
-  error: ZodError,
-  input: Record<string, unknown>,
-  prefix: string[],
-  at: (key: (string | number | symbol)[], message: string, hint?: string) => RuleError,
-): RuleError[] {
-  return error.issues.map((issue) => {
-    const keyPath = [...prefix, ...issue.path.map(String)];
-    const name = keyPath.join('.') || '(top level)';
-    // zod 4 leaves `issue.input` out unless asked, so look the value up to tell "missing" from "wrong type".
-    const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
-    let hint: string | undefined;
-    if (missing) hint = `add ${issue.path.join('.')} = …`;
-    else if (issue.code === 'unrecognized_keys') hint = `remove ${issue.keys.join(', ')}; known keys are enabled, exceptions, tags`;
-    else if (issue.code === 'invalid_value') hint = `one of: ${issue.values.map(String).join(', ')}`;
-    hint ??= KEY_HINTS[String(issue.path.at(-1) ?? '')] ?? (issue.code === 'invalid_type' ? `expected ${issue.expected}` : undefined);
-    // An unknown key is reported at the key itself, not at its table.
-    const where = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...keyPath, issue.keys[0]] : keyPath;
-    return at(missing ? prefix : where, missing ? `missing required key ${name}` : `${name}: ${issue.message}`, hint);
-  });
-}
-
-function valueAt(input: unknown, keyPath: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const k of keyPath) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-/** Re-bases an EQL error inside a query string onto the rule file's line and column. */
-function eqlErrorInFile(
-  err: EqlError,
-  file: string,
-  text: string,
-  query: string,
-  fallback: () => { line: number; column: number },
-): RuleError {
-  // Search from the key that holds the text: an exception's text may also occur inside the query.
-  const key = fallback();
-  const keyOffset = text.split('\n').slice(0, key.line - 1).reduce((n, l) => n + l.length + 1, 0);
-  const fromKey = text.indexOf(query, keyOffset);
-  const start = fromKey >= 0 ? fromKey : text.indexOf(query);
-  let line: number;
-  let column: number;
-  if (start >= 0) {
-    const abs = positionOf(text, start + err.offset);
-    line = abs.line;
-    column = abs.column;
-  } else {
-    ({ line, column } = key);
-  }
-  const message = `EQL ${err.kind} error: ${err.message.split('\n')[0]}`;
-  return new RuleError(message, file, line, column, err.hint ?? hintForEql(err), lineAt(text, line));
-}
-
-function hintForEql(err: EqlError): string | undefined {
-  if (err.expected && err.expected.length > 0) return `expected ${err.expected.slice(0, 6).join(', ')}`;
-  return undefined;
+  return { kind: 'rule', rule, unusedKeys };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

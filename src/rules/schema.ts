@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration, parseLookback } from './duration.js';
+import { ruleParameters } from './parameters.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'expected a duration such as "5m", "30s" or "1h" (positive integer + ms|s|m|h|d)',
@@ -23,6 +24,10 @@ export const threatSchema = z
   .loose();
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** Kibana's per-event overrides (detection-rules `severity_mapping`, `risk_score_mapping`; operator `equals` only). */
+const severityMappingItem = z.object({ field: z.string().min(1), operator: z.literal('equals'), value: z.string(), severity: z.enum(SEVERITIES) }).loose();
+const riskScoreMappingItem = z.object({ field: z.string().min(1), operator: z.literal('equals'), value: z.string(), risk_score: z.number().int().min(0).max(100).optional() }).loose();
 
 /** The `[rule]` table of a detection-rules TOML file (unknown keys are kept, not rejected). */
 export const detectionRuleSchema = z
@@ -54,6 +59,9 @@ export const detectionRuleSchema = z
     version: z.number().int().optional(),
     building_block_type: z.string().optional(),
     enabled: z.boolean().optional(),
+    severity_mapping: z.array(severityMappingItem).default([]),
+    risk_score_mapping: z.array(riskScoreMappingItem).default([]),
+    rule_name_override: z.string().min(1).optional(),
   })
   .loose();
 
@@ -70,6 +78,8 @@ export const localSettingsSchema = z
 export type DetectionRuleFields = z.infer<typeof detectionRuleSchema>;
 export type Threat = z.infer<typeof threatSchema>;
 export type Severity = (typeof SEVERITIES)[number];
+export type SeverityMappingItem = z.infer<typeof severityMappingItem>;
+export type RiskScoreMappingItem = z.infer<typeof riskScoreMappingItem>;
 
 /** A loaded, validated rule, ready to compile and schedule. */
 export interface Rule {
@@ -102,6 +112,12 @@ export interface Rule {
   note: string | null;
   version: number;
   buildingBlockType: string | null;
+  /** Per-event overrides of severity, risk score and name, applied to single-event alerts as Kibana does. */
+  severityMapping: SeverityMappingItem[];
+  riskScoreMapping: RiskScoreMappingItem[];
+  ruleNameOverride: string | null;
+  /** The rule's parameters as Kibana records them in `kibana.alert.rule.parameters` (snake_case, see parameters.ts). */
+  parameters: Record<string, unknown>;
   enabled: boolean;
   exceptions: string[];
   /** Where the rule came from, for messages. */
@@ -153,6 +169,10 @@ export function toRule(
     note: fields.note ?? null,
     version: fields.version ?? 1,
     buildingBlockType: fields.building_block_type ?? null,
+    severityMapping: fields.severity_mapping,
+    riskScoreMapping: fields.risk_score_mapping,
+    ruleNameOverride: fields.rule_name_override ?? null,
+    parameters: ruleParameters(fields, fields.index ?? DEFAULT_INDEX),
     enabled: local.enabled && fields.enabled !== false,
     exceptions: local.exceptions,
     source,

@@ -4,13 +4,14 @@
  *   node dist/scenario/load-cli.js [--events 5000] [--attacks 2] [--seed 1] [--namespace default] [--keep]
  *
  * Connection from ES_URL / ES_USERNAME / ES_PASSWORD / ES_API_KEY … (as the worker). Events end about
- * 30 s before now so the seed rules (6-minute look-back on `event.ingested`) see them on the next run.
+ * 75 s before now so the seed rules (6-minute look-back, sequences evaluated after the 1-minute lateness
+ * tolerance) see them on the next run.
  * Exit codes: 0 loaded, 1 failed, 2 usage.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { describeEsConfig, esConfigFromEnv } from '../config/es.js';
-import { createEsClient } from '../es/client.js';
+import { closeEsClient, createEsClient } from '../es/client.js';
 import { SEED_RULES, type SeedRule } from './attacks.js';
 import { loadScenario, recentScenario } from './load.js';
 import { checkNamespace } from './mappings.js';
@@ -73,7 +74,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`scenario load failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await client.close();
+    await closeEsClient(client);
   }
 }
 

@@ -13,9 +13,13 @@ import { generateScenario, indexOfDoc, type Scenario, type ScenarioOptions } fro
 import type { ScenarioDoc } from './timeline.js';
 import { MANAGED_BY, scenarioTemplates } from './mappings.js';
 
-/** The seed rules look back 6 minutes (`from = "now-6m"`); recent scenarios end this long before now. */
+/**
+ * The seed rules look back 6 minutes (`from = "now-6m"`), and sequence rules evaluate `@timestamp` only once
+ * the worker's lateness tolerance (default 1 minute) has passed: recent scenarios end this long before now,
+ * so a worker run right after loading evaluates every event of them.
+ */
 export const RECENT_SPAN_MS = 4 * 60_000;
-export const RECENT_END_GAP_MS = 30_000;
+export const RECENT_END_GAP_MS = 75_000;
 
 export interface RecentScenarioOptions {
   events: number;

@@ -10,6 +10,7 @@ import { closeEsClient, createEsClient, esErrorMessage, EsSecretError } from '..
 import { EsTrustError, tlsHint } from '../es/tls-trust.js';
 import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
+import { ensurePromotionTarget, type PromotionTarget } from '../es/promotion-target.js';
 import { EsStateStore } from '../es/state-store.js';
 import { setupKibana } from '../kibana/setup.js';
 import { buildChannels, deliverDue, deliverOptions, EsOutbox, Notifier, notifyTest, type DeliveryOutcome, type OutboxItem } from '../notify/index.js';
@@ -19,8 +20,13 @@ import { Metrics } from '../ops/metrics.js';
 import { startOpsServer } from '../ops/http.js';
 import { loadRules } from '../rules/load.js';
 import { notificationDocs } from '../alerts/notification-view.js';
-import { executeRule, type ExecuteDeps, type ExecuteResult } from './execute.js';
+import type { ExecuteDeps } from './execute.js';
+import { executeGroup } from './group-run.js';
+import { formGroups, type RuleGroup } from './groups.js';
+import { SchemaCache } from './rule-view.js';
+import { checkRulesAgainstCluster } from './preflight.js';
 import { prepareRule, type PreparedRule } from './prepared-rule.js';
+import { rescanRule } from './rescan.js';
 import { runMetrics } from './run-metrics.js';
 import { Scheduler } from './scheduler.js';
 
@@ -85,7 +91,6 @@ function notifyConfig(config: Config): NotifyConfig {
       ...config.notify.kibana,
       ...(config.kibana.url ? { url: config.kibana.url } : {}),
       spaceId: config.notify.kibana.spaceId ?? config.alerts.spaceId,
-      alertsIndex: config.alerts.index,
     },
   };
 }
@@ -95,13 +100,25 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
   const { config, client, logger } = l;
   const store = new EsStateStore(client, { index: config.state.index });
   const outbox = new EsOutbox(client, { index: config.notify.outbox.index });
-  await Promise.all([ensureAlertsIndex(client, { alias: config.alerts.index }), store.ensureIndex(), outbox.ensureIndex()]);
+  const [, , , promotion] = await Promise.all([
+    ensureAlertsIndex(client, { alias: config.alerts.index }),
+    store.ensureIndex(),
+    outbox.ensureIndex(),
+    ensurePromotion(client, config),
+  ]);
   const nc = notifyConfig(config);
   const notifier = new Notifier(nc, outbox);
   const channels = buildChannels(nc);
   const notifications = metrics.counter('eqlwatch_notifications_total', 'Notification deliveries by outcome');
   const errors = metrics.counter('eqlwatch_errors_total', 'Errors by kind');
   const record = runMetrics(metrics);
+  const latency = metrics.histogram(
+    'eqlwatch_detection_latency_seconds',
+    'From an event\'s arrival (event.ingested, else @timestamp) to its alert written, and to its notification sent',
+    [0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 90, 120, 300, 600],
+  );
+  /** Arrival time of recent alerts' events, by alert id, for the notification latency. */
+  const arrivals = new Map<string, number>();
   const deps: ExecuteDeps = {
     client,
     store,
@@ -110,6 +127,7 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     alertsIndex: config.alerts.index,
     spaceId: config.alerts.spaceId,
     kibanaUrl: config.kibana.url ?? null,
+    promotion,
     settings: {
       ingestDelayMs: config.worker.ingestDelay,
       latenessMs: config.worker.lateness,
@@ -120,6 +138,18 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       pageSize: config.worker.pageSize,
       maxPendingSequences: config.worker.maxPendingSequences,
     },
+    schemaCache: new SchemaCache(config.worker.mappingsRefresh),
+    onCreated: (created, writtenAt) => {
+      for (const c of created) {
+        latency({ stage: 'alert_written' }, Math.max(0, (writtenAt - c.arrivedAt) / 1000));
+        arrivals.set(c.alertId, c.arrivedAt);
+      }
+      // Bounded: only recent alerts are waited on for the notification latency.
+      for (const k of arrivals.keys()) {
+        if (arrivals.size <= 10_000) break;
+        arrivals.delete(k);
+      }
+    },
     onAlerts: async (built) => {
       const report = await notifier.enqueueAlerts(notificationDocs(built));
       if (report.enqueued > 0) logger.debug({ ...report }, `queued ${report.enqueued} notification(s)`);
@@ -128,23 +158,26 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       ? { afterAlertsWritten: () => process.kill(process.pid, 'SIGKILL') }
       : {}),
   };
-  const execute = async (p: PreparedRule, signal?: AbortSignal): Promise<ExecuteResult | null> => {
-    const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+  /** Runs a group of rules (a lone rule is a group of one); false when any of its rules' runs failed. */
+  const execute = async (group: RuleGroup, signal?: AbortSignal): Promise<boolean> => {
+    const labelsOf = (p: PreparedRule) => ({ rule_id: p.rule.id, rule_name: p.rule.name });
     try {
-      const result = await executeRule({ ...deps, ...(signal ? { signal } : {}) }, p);
-      if (result.status === 'skipped') {
-        record.skipped(labels);
-        logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
-        return result;
+      const results = await executeGroup({ ...deps, ...(signal ? { signal } : {}) }, group.rules);
+      for (const p of group.rules) {
+        const result = results.get(p.rule.id)!;
+        if (result.status === 'skipped') {
+          record.skipped(labelsOf(p));
+          logger.info({ 'rule.id': p.rule.id }, `${p.rule.name}: skipped (${result.reason})`);
+        } else record.result(labelsOf(p), result);
       }
-      record.result(labels, result);
-      return result;
+      return true;
     } catch (err) {
       const aborted = signal?.aborted === true;
-      record.failed(labels, err, aborted);
-      logger.error({ 'rule.id': p.rule.id, 'rule.name': p.rule.name, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
-        aborted ? `${p.rule.name}: run abandoned at shutdown; its window will be read again` : `${p.rule.name}: run failed, the window will be retried next run: ${(err as Error).message}`);
-      return null;
+      for (const p of group.rules) record.failed(labelsOf(p), err, aborted);
+      const names = group.rules.map((p) => p.rule.name).join(', ');
+      logger.error({ 'rule.id': group.rules.map((p) => p.rule.id), 'rule.name': names, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
+        aborted ? `${names}: run abandoned at shutdown; its window will be read again` : `${names}: run failed, the window will be retried next run: ${(err as Error).message}`);
+      return false;
     }
   };
   const deliver = async (): Promise<void> => {
@@ -152,7 +185,13 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       const round = await deliverDue(outbox, channels, Date.now(), {
         ...deliverOptions(nc),
         logger,
-        onOutcome: (item, outcome) => recordDelivery(client, config.alerts.index, item, outcome),
+        onOutcome: (item, outcome) => {
+          if (outcome.kind === 'sent') {
+            const arrived = Math.max(...item.alertIds.map((id) => arrivals.get(id) ?? -Infinity));
+            if (Number.isFinite(arrived)) latency({ stage: 'notification_sent' }, Math.max(0, (Date.now() - arrived) / 1000));
+          }
+          return recordDelivery(client, config.alerts.index, item, outcome);
+        },
       });
       for (const [outcome, n] of Object.entries(round)) if (n > 0) notifications({ outcome }, n);
       if (round.sent + round.failed + round.dead > 0) logger.info({ ...round }, `notifications: ${round.sent} sent, ${round.failed} failed (will retry), ${round.dead} gave up`);
@@ -162,6 +201,18 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver };
+}
+
+/** The configured grouping of rules (shared scans on or off, the worker-wide interval). */
+function groupsOf(rules: PreparedRule[], config: Config): RuleGroup[] {
+  return formGroups(rules, { shared: config.worker.sharedScans, ...(config.worker.interval !== undefined ? { intervalMs: config.worker.interval } : {}) });
+}
+
+/** The promotion target when promotion is on (alerts.promotion.enabled), else null. */
+async function ensurePromotion(client: Client, config: Config): Promise<{ target: PromotionTarget; namespace: string } | null> {
+  if (!config.alerts.promotion.enabled) return null;
+  const namespace = config.alerts.promotion.namespace;
+  return { target: await ensurePromotionTarget(client, namespace), namespace };
 }
 
 /**
@@ -188,7 +239,9 @@ async function recordDelivery(client: Client, alertsIndex: string, item: OutboxI
 /** Start-up against Elasticsearch: an unreachable or refusing cluster is one clear error, not a stack trace. */
 async function startServices(l: Loaded, metrics: Metrics): Promise<Awaited<ReturnType<typeof prepareServices>> | null> {
   try {
-    return await prepareServices(l, metrics);
+    const services = await prepareServices(l, metrics);
+    await checkRulesAgainstCluster(l.client, l.rules.map((p) => p.rule), l.logger, metrics);
+    return services;
   } catch (err) {
     const e = err as Error;
     const message = esErrorMessage(err);
@@ -211,9 +264,38 @@ export async function onceCommand(opts: { config?: string; rules?: string; only:
     const services = await startServices(l, new Metrics());
     if (services === null) return 1;
     let failed = 0;
-    for (const p of rules) if ((await services.execute(p)) === null) failed++;
+    for (const g of groupsOf(rules, l.config)) if (!(await services.execute(g))) failed++;
     await services.deliver();
     return failed > 0 || l.ruleErrors > 0 ? 1 : 0;
+  } finally {
+    await closeEsClient(l.client);
+  }
+}
+
+export async function rescanCommand(opts: { config?: string; rules?: string; rule?: string; from?: string; to?: string }): Promise<number> {
+  const from = opts.from ? Date.parse(opts.from) : NaN;
+  const to = opts.to ? Date.parse(opts.to) : NaN;
+  if (!opts.rule || !Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    process.stderr.write('Usage: eqlwatch rescan --rule <rule_id> --from <iso> --to <iso>\n' +
+      `${!opts.rule ? 'missing --rule' : !Number.isFinite(from) || !Number.isFinite(to) ? '--from and --to must be ISO 8601 times, e.g. 2026-01-01T00:00:00Z' : '--from must be before --to'}\n`);
+    return 2;
+  }
+  const l = await load(opts);
+  if (typeof l === 'number') return l;
+  try {
+    const p = l.rules.find((r) => r.rule.id === opts.rule);
+    if (!p) {
+      l.logger.error({ 'rule.id': opts.rule }, `no enabled rule with id ${opts.rule}`);
+      return 2;
+    }
+    const services = await startServices(l, new Metrics());
+    if (services === null) return 1;
+    const report = await rescanRule(services.deps, p, from, to);
+    l.logger.info({ 'rule.id': p.rule.id, ...report, from: opts.from, to: opts.to },
+      `${p.rule.name}: rescanned ${opts.from} → ${opts.to}: ${report.eventsRead} event(s) read, ${report.matches} match(es), ${report.alertsCreated} alert(s) written, ${report.alertsDuplicate} already present` +
+      `${report.complete ? '' : ' (stopped at 100,000 events: rescan shorter ranges)'}`);
+    await services.deliver();
+    return report.complete ? 0 : 1;
   } finally {
     await closeEsClient(l.client);
   }
@@ -223,15 +305,18 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   const l = await load(opts);
   if (typeof l === 'number') return l;
   const { config, logger } = l;
-  const metrics = new Metrics();
+  const metrics = new Metrics({ processMetrics: true });
   const services = await startServices(l, metrics);
   if (services === null) {
     await closeEsClient(l.client);
     return 1;
   }
-  const byId = new Map(l.rules.map((p) => [p.rule.id, p]));
+  const groups = groupsOf(l.rules, config);
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  logger.info({ groups: groups.length, rules: l.rules.length, shared_scans: config.worker.sharedScans },
+    `${l.rules.length} rule(s) in ${groups.length} group(s)${config.worker.sharedScans ? ' (rules over the same indices share one read per window)' : ' (rule by rule: worker.sharedScans is off)'}`);
   const scheduler = new Scheduler({
-    rules: l.rules.map((p) => ({ id: p.rule.id, intervalMs: p.rule.intervalMs })),
+    rules: groups.map((g) => ({ id: g.id, intervalMs: g.intervalMs })),
     concurrency: config.worker.concurrency,
     run: async (id, signal) => {
       await services.execute(byId.get(id)!, signal);
@@ -280,11 +365,18 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
     out(`state: index ${config.state.index} ready`);
     await new EsOutbox(client, { index: config.notify.outbox.index }).ensureIndex();
     out(`notifications: outbox index ${config.notify.outbox.index} ready`);
+    const promotion = await ensurePromotion(client, config);
+    if (promotion) out(`promotion: ${promotion.target.kind === 'data_stream' ? 'data stream' : 'index'} ${promotion.target.index} ready`);
+    else out('promotion: off (alerts.promotion.enabled: false); alerts stay out of Kibana\'s Security app');
     if (config.kibana.url) {
       const k = await setupKibana(config);
       out(`kibana: data view "${k.dataViewTitle}" (${k.dataViewId}) and saved search "${k.savedSearchTitle}" ready`);
+      if (k.promotionRule) {
+        out(`kibana: promotion rule "${k.promotionRule.name}" (rule_id ${k.promotionRule.ruleId}) ${k.promotionRule.created ? 'created' : 'updated'} in space ${config.alerts.spaceId}: eqlwatch alerts appear in Security → Alerts within about a minute`);
+      }
     } else {
-      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead');
+      out('kibana: no kibana.url / KIBANA_URL configured; import kibana/eqlwatch-saved-objects.ndjson in Kibana instead' +
+        (promotion ? ', and create the promotion rule (README, Alerts, "Promotion into Kibana\'s Security app")' : ''));
     }
     return 0;
   } catch (err) {
@@ -303,6 +395,10 @@ export async function notifyTestCommand(opts: { config?: string; channel?: strin
   }
   const config = configOrExitCode(opts.config);
   if (typeof config === 'number') return config;
+  if (!Object.hasOwn(config.notify.channels, opts.channel)) {
+    process.stderr.write(`eqlwatch notify-test: no channel "${opts.channel}" under notify.channels (configured: ${Object.keys(config.notify.channels).join(', ') || 'none'})\n`);
+    return 2;
+  }
   try {
     const result = await notifyTest(opts.channel, notifyConfig(config));
     process.stdout.write(`sent a test notification through "${result.channel}" (notification id ${result.notificationId})\n`);

@@ -1,8 +1,8 @@
 /**
- * Sequence events kept in a rule's stored state are references (index and id): the documents are fetched
- * again when a sequence completes with them after a restart, so the alert carries the whole event. A
- * document that no longer exists (deleted, index removed) still yields its alert, from the reference
- * alone, and is reported.
+ * Matched events whose documents are not at hand whole: sequence events kept in a rule's stored state as
+ * references (index and id), and events read with only the fields the rules need (group-run.ts). Their
+ * documents are fetched when they become alerts, so the alert carries the whole event. A document that no
+ * longer exists (deleted, index removed) still yields its alert, from what is at hand, and is reported.
  */
 import type { Client } from '@elastic/elasticsearch';
 import { HIT_REF, isSlim, type RuleMatch } from './rule-engine.js';
@@ -14,7 +14,7 @@ export interface HydrateReport {
 
 /** Replaces every slim hit's `_source` with the stored document (one `mget` for all). */
 export async function hydrateMatches(client: Client, matches: RuleMatch[], signal?: AbortSignal): Promise<HydrateReport> {
-  const slim = matches.flatMap((m) => (m.kind === 'sequence' ? m.hits.filter(isSlim) : []));
+  const slim = matches.flatMap((m) => (m.kind === 'sequence' ? m.hits : [m.hit])).filter(isSlim);
   if (slim.length === 0) return { fetched: 0, missing: [] };
   const res = await client.mget<Record<string, unknown>>(
     { docs: slim.map((h) => ({ _index: h._index, _id: h._id })) },

@@ -13,7 +13,8 @@ import { compileFieldAccessor } from '../eql/fields.js';
 import { RuleEngine, type RuleEngineOptions, type RuleEngineState, type RuleMatch } from './rule-engine.js';
 
 const accessors = new Map<string, ReturnType<typeof compileFieldAccessor>>();
-function fieldValue(source: EqlEvent, path: string): unknown {
+/** The first value of a dotted field path in a document (nested or literal dotted keys). */
+export function fieldValue(source: EqlEvent, path: string): unknown {
   let a = accessors.get(path);
   if (!a) accessors.set(path, (a = compileFieldAccessor(path)));
   return a.first(source);
@@ -89,11 +90,8 @@ export interface AlertBatch {
 /** At most `max_signals` matches (a sequence counts once, as in Kibana), earliest first. */
 export function alertsForMatches(p: PreparedRule, matches: RuleMatch[], ctx: AlertContext): AlertBatch {
   const kept = matches.slice(0, p.rule.maxSignals);
-  const alerts = kept.flatMap((m) =>
-    m.kind === 'event'
-      ? [buildEventAlert(p.rule, m.hit, ctx)]
-      : buildSequenceAlerts(p.rule, m.hits, ctx),
-  );
+  // A match on this rule's own alert builds nothing (Kibana's loop guard, see alerts/lineage.ts).
+  const alerts = kept.flatMap((m) => (m.kind === 'event' ? [buildEventAlert(p.rule, m.hit, ctx)].filter((a) => a !== null) : buildSequenceAlerts(p.rule, m.hits, ctx)));
   return { alerts, truncated: matches.length - kept.length };
 }
 

@@ -8,6 +8,7 @@ import type { FieldSchema } from '../eql/compiled.js';
 import type { Rule } from '../rules/schema.js';
 import { alertsForMatches, inRuleTime, indexMatches, newEngine, prepareRule } from './prepared-rule.js';
 import type { EngineHit } from './rule-engine.js';
+import { evaluateSampleRule } from './sample-rule.js';
 
 export interface ReplayInput {
   hit: EngineHit;
@@ -27,11 +28,12 @@ export interface ReplayOutcome {
 
 export function replayRule(rule: Rule, input: readonly ReplayInput[], o: { schema?: FieldSchema; maxPendingSequences: number; ctx: AlertContext }): ReplayOutcome {
   const prepared = prepareRule(rule, o.schema);
-  const engine = newEngine(prepared, { maxPendingPerStage: o.maxPendingSequences });
   const candidates = input.filter((h) => h.bare || indexMatches(rule.index, h.hit._index));
   // Copies: the engine annotates _source, and several rules may read the same hit.
   const mine = candidates.filter((h) => inRuleTime(prepared, h.hit._source)).map((h) => ({ ...h.hit, _source: { ...h.hit._source } }));
-  const matches = [...engine.consume(mine), ...engine.flush()];
+  // Sample rules: one window holding every document, in input order (Elasticsearch's index order).
+  const engine = prepared.compiled.kind === 'sample' ? null : newEngine(prepared, { maxPendingPerStage: o.maxPendingSequences });
+  const matches = engine ? [...engine.consume(mine), ...engine.flush()] : evaluateSampleRule(prepared, mine).matches;
   const { alerts, truncated } = alertsForMatches(prepared, matches, o.ctx);
   return { alerts, matches: matches.length, events: mine.length, untimed: candidates.length - mine.length, truncated };
 }

@@ -60,6 +60,8 @@ export interface RuleEngineStats {
   outOfOrder: number;
   /** Pending sequences evicted to keep the state under `maxStateBytes`. */
   evictedForSize: number;
+  /** The same document returned twice at one timestamp (a page boundary): evaluated once. */
+  repeated: number;
   sequence: SequenceStats | null;
 }
 
@@ -76,8 +78,10 @@ export class RuleEngine {
   private eventsRead = 0;
   private outOfOrder = 0;
   private evictedForSize = 0;
-  /** Timestamp of the last row handed to the matcher in this engine's life. */
+  /** Timestamp of the last row handed to the matcher in this engine's life, and the documents at it. */
   private released = -Infinity;
+  private releasedIds = new Set<string>();
+  private repeated = 0;
 
   constructor(
     private readonly compiled: CompiledQuery,
@@ -174,6 +178,7 @@ export class RuleEngine {
       excluded: this.excluded,
       outOfOrder: this.outOfOrder,
       evictedForSize: this.evictedForSize,
+      repeated: this.repeated,
       sequence: this.matcher ? { ...this.matcher.stats } : null,
     };
   }
@@ -194,7 +199,16 @@ export class RuleEngine {
     for (const r of rows) {
       if (Number.isFinite(r.ts)) {
         if (r.ts < this.released) this.outOfOrder++;
-        else this.released = r.ts;
+        else {
+          if (r.ts > this.released) this.releasedIds.clear();
+          this.released = r.ts;
+          const id = `${r.h._index}\u0000${r.h._id}`;
+          if (this.releasedIds.has(id)) {
+            this.repeated++;
+            continue;
+          }
+          this.releasedIds.add(id);
+        }
       }
       m.push(r.h._source);
     }

@@ -9,7 +9,7 @@ function rule(query = 'process where true'): Rule {
   if (out.kind !== 'rule') throw new Error('bad rule');
   return out.rule;
 }
-const ctx = { now: new Date('2026-01-20T10:05:00Z'), spaceId: 'default', executionId: 'exec-1', kibanaUrl: null, alertsIndex: 'alerts' };
+const ctx = { now: new Date('2026-01-20T10:05:00Z'), spaceId: 'default', executionId: 'exec-1', kibanaUrl: null };
 
 const FORGED = {
   '@timestamp': '2026-01-20T10:00:00.000Z',
@@ -30,7 +30,7 @@ const FORGED = {
 
 describe('cleanSource', () => {
   it('drops kibana.*, signal.*, threshold_result, eqlwatch.* and internal keys; keeps ECS fields', () => {
-    const out = cleanSource(FORGED);
+    const out = cleanSource(FORGED).doc;
     expect(Object.keys(out).filter((k) => ['kibana', 'signal', 'threshold_result', 'eqlwatch'].includes(k) || /^(signal|eqlwatch)\.|^\u0000/.test(k))).toEqual([]);
     expect(Object.keys(out).filter((k) => k.startsWith('kibana.')).sort()).toEqual(['kibana.alert.original_data_stream', 'kibana.alert.original_event']);
     expect(out.process).toEqual({ name: 'bash' });
@@ -38,16 +38,16 @@ describe('cleanSource', () => {
   });
 
   it('copies event.* to kibana.alert.original_event and removes event.kind; data_stream to original_data_stream', () => {
-    const out = cleanSource(FORGED);
+    const out = cleanSource(FORGED).doc;
     expect(out['kibana.alert.original_event']).toEqual({ category: 'process', kind: 'alert', action: 'exec' });
     expect(out.event).toEqual({ category: 'process', action: 'exec' });
     expect(out['kibana.alert.original_data_stream']).toEqual({ dataset: 'cloud_defend.process', type: 'logs' });
-    const dotted = cleanSource({ 'event.kind': 'event', 'event.action': 'exec' });
+    const dotted = cleanSource({ 'event.kind': 'event', 'event.action': 'exec' }).doc;
     expect(dotted).toEqual({ 'event.action': 'exec', 'kibana.alert.original_event': { kind: 'event', action: 'exec' } });
   });
 
   it('an alert built from a forging event has the rule\'s values, not the event\'s', () => {
-    const { doc } = buildEventAlert(rule(), { _index: 'logs', _id: 'e1', _source: FORGED }, ctx);
+    const { doc } = buildEventAlert(rule(), { _index: 'logs', _id: 'e1', _source: FORGED }, ctx)!;
     expect(doc['kibana.alert.rule.name']).toBe('Real rule');
     expect(doc['kibana.alert.workflow_status']).toBe('open');
     expect(doc['kibana.alert.severity']).toBe('low');
@@ -62,9 +62,9 @@ describe('cleanSource', () => {
   });
 
   it('an out-of-range numeric @timestamp does not throw (it would stall the rule): no original_time', () => {
-    const { doc } = buildEventAlert(rule(), { _index: 'logs', _id: 'e1', _source: { '@timestamp': -8640000000000001, process: { name: 'bash' } } }, ctx);
+    const { doc } = buildEventAlert(rule(), { _index: 'logs', _id: 'e1', _source: { '@timestamp': -8640000000000001, process: { name: 'bash' } } }, ctx)!;
     expect(doc['kibana.alert.original_time']).toBeUndefined();
-    expect(buildEventAlert(rule(), { _index: 'logs', _id: 'e2', _source: { '@timestamp': 0 } }, ctx).doc['kibana.alert.original_time']).toBe('1970-01-01T00:00:00.000Z');
+    expect(buildEventAlert(rule(), { _index: 'logs', _id: 'e2', _source: { '@timestamp': 0 } }, ctx)!.doc['kibana.alert.original_time']).toBe('1970-01-01T00:00:00.000Z');
   });
 
   it('a sequence of forging events: shell and building blocks are clean too', () => {

@@ -18,7 +18,8 @@ function rule(): Rule {
   if (out.kind !== 'rule') throw new Error('bad rule');
   return out.rule;
 }
-const ctx = { now: new Date('2026-01-20T10:05:00Z'), spaceId: 'default', executionId: 'exec-1', kibanaUrl: null, alertsIndex: 'alerts' };
+const ctx = { now: new Date('2026-01-20T10:05:00Z'), spaceId: 'default', executionId: 'exec-1', kibanaUrl: null };
+const anc = (e: typeof e0) => [{ id: e._id, index: e._index, type: 'event' as const, depth: 0 }];
 
 describe('Kibana alert ids', () => {
   it('single event: sha256(_index + _id + "undefined" + spaceId + ":" + ruleUuid)', () => {
@@ -30,19 +31,19 @@ describe('Kibana alert ids', () => {
 
   it('building block i: sha256(Σ(_id + _index + ruleUuid) + i), no space', () => {
     const base = `AbC123logs-cloud_defend.process-default${RULE}XyZ789logs-kubernetes.audit_logs-default${RULE}`;
-    expect(buildingBlockIds([e0, e1], RULE)).toEqual([sha256(`${base}0`), sha256(`${base}1`)]);
+    expect(buildingBlockIds([anc(e0), anc(e1)], RULE)).toEqual([sha256(`${base}0`), sha256(`${base}1`)]);
   });
 
   it('shell: sha256(Σ over ancestors [e0, bb0, e1, bb1] of (id + index) + ruleUuid), building blocks with index ""', () => {
-    const [bb0, bb1] = buildingBlockIds([e0, e1], RULE) as [string, string];
+    const [bb0, bb1] = buildingBlockIds([anc(e0), anc(e1)], RULE) as [string, string];
     const expected = sha256(`AbC123logs-cloud_defend.process-default${bb0}XyZ789logs-kubernetes.audit_logs-default${bb1}${RULE}`);
-    expect(shellAlertId([e0, e1], [bb0, bb1], RULE)).toBe(expected);
+    expect(shellAlertId([...anc(e0), { id: bb0, index: '', type: 'signal', depth: 1 }, ...anc(e1), { id: bb1, index: '', type: 'signal', depth: 1 }], RULE)).toBe(expected);
   });
 
   it('the built documents carry those ids and link shell and building blocks', () => {
     const docs = buildSequenceAlerts(rule(), [e0, e1], ctx);
-    const [bb0, bb1] = buildingBlockIds([e0, e1], RULE) as [string, string];
-    const shell = shellAlertId([e0, e1], [bb0, bb1], RULE);
+    const [bb0, bb1] = buildingBlockIds([anc(e0), anc(e1)], RULE) as [string, string];
+    const shell = shellAlertId([...anc(e0), { id: bb0, index: '', type: 'signal', depth: 1 }, ...anc(e1), { id: bb1, index: '', type: 'signal', depth: 1 }], RULE);
     expect(docs.map((d) => d.id)).toEqual([shell, bb0, bb1]);
     expect(docs.map((d) => d.doc['kibana.alert.uuid'])).toEqual([shell, bb0, bb1]);
     expect(docs.map((d) => d.doc['kibana.alert.group.id'])).toEqual([shell, shell, shell]);
@@ -54,13 +55,13 @@ describe('Kibana alert ids', () => {
       { id: 'XyZ789', type: 'event', index: e1._index, depth: 0 },
       { id: bb1, type: 'signal', index: '', depth: 1, rule: RULE },
     ]);
-    expect(buildEventAlert(rule(), e0, ctx).id).toBe(singleAlertId(e0, RULE, 'default'));
+    expect(buildEventAlert(rule(), e0, ctx)!.id).toBe(singleAlertId(e0, RULE, 'default'));
   });
 
   it('ids do not depend on the build time or the execution', () => {
     const later = { ...ctx, now: new Date('2027-01-01T00:00:00Z'), executionId: 'exec-2' };
     expect(buildSequenceAlerts(rule(), [e0, e1], later).map((d) => d.id)).toEqual(buildSequenceAlerts(rule(), [e0, e1], ctx).map((d) => d.id));
     // A different order of the same events is a different sequence.
-    expect(buildingBlockIds([e1, e0], RULE)).not.toEqual(buildingBlockIds([e0, e1], RULE));
+    expect(buildingBlockIds([anc(e1), anc(e0)], RULE)).not.toEqual(buildingBlockIds([anc(e0), anc(e1)], RULE));
   });
 });

@@ -62,8 +62,7 @@ describe.skipIf(!haveChromium && !inCi)('a demo alert email opened in headless C
       spaceId: 'default',
       executionId: 'browser-test',
       kibanaUrl: KIBANA,
-      alertsIndex: 'eqlwatch-demo-alerts',
-    });
+    })!;
     const summary = summarizeAlert(alert.doc);
 
     dir = mkdtempSync(path.join(tmpdir(), 'eqlwatch-browser-'));
@@ -71,7 +70,7 @@ describe.skipIf(!haveChromium && !inCi)('a demo alert email opened in headless C
     const channel = new EmailChannel({
       name: 'demo_mail', host: '127.0.0.1', port: catcher.port, secure: false, requireTLS: false, tlsRejectUnauthorized: true,
       from: 'eqlwatch-demo@example.com', to: ['soc@example.com'], cc: [], timeoutMs: 10_000,
-      render: { kibana: { url: KIBANA, spaceId: 'default', alertsIndex: 'eqlwatch-demo-alerts' }, subjectPrefix: '[eqlwatch demo]', subjectChars: 200 },
+      render: { kibana: { url: KIBANA, spaceId: 'default' }, subjectPrefix: '[eqlwatch demo]', subjectChars: 200 },
     });
     await channel.send({
       notificationId: 'browser-test-notification',

@@ -12,6 +12,7 @@ import { ensureBuilt, runCli } from './run-cli.js';
 
 let dir = '';
 beforeAll(async () => {
+  ensureBuilt();
   dir = await mkdtemp(path.join(tmpdir(), 'eqlwatch-config-'));
 });
 afterAll(async () => {
@@ -53,8 +54,8 @@ describe('bad config files', () => {
     },
     {
       name: 'bad-duration.yml',
-      text: 'worker:\n  pageSize: 500\n  reorderSlack: soon\n',
-      line: 3, column: 17, message: /^worker\.reorderSlack: "soon" is not a duration/, hint: /configuration reference/,
+      text: 'worker:\n  pageSize: 500\n  lateness: soon\n',
+      line: 3, column: 13, message: /^worker\.lateness: "soon" is not a duration/, hint: /configuration reference/,
     },
     {
       name: 'bad-index.yml',
@@ -80,6 +81,28 @@ describe('bad config files', () => {
     expect(e.hint ?? '').toMatch(c.hint);
     // The formatted error points at the line with a caret.
     expect(e.format().split('\n')[0]).toBe(`${p}:${c.line}:${c.column}: ${e.message}`);
+  });
+
+  it('every problem of a config is reported, each at its own line, in file order (API, text and --json)', async () => {
+    const text = 'worker:\n  concurrency: two\n  intervall: 5m\nalerts:\n  index: My Alerts\nhttp:\n  prot: 9464\n  host: 127.0.0.1\n';
+    const p = await file('several-problems.yml', text);
+    const e = configError(p);
+    expect(e.problems.map((x) => [x.line, x.column, x.message])).toEqual([
+      [2, 16, expect.stringMatching(/^worker\.concurrency: /)],
+      [3, 3, 'worker: Unrecognized key: "intervall"'],
+      [5, 10, expect.stringMatching(/^alerts\.index: Elasticsearch index names are lower case/)],
+      [7, 3, 'http: Unrecognized key: "prot"'],
+    ]);
+    expect(e.message).not.toMatch(/more problem/);
+    const run = await runCli(['validate', '--config', p, '--rules', path.join(REPO_ROOT, 'queries')]);
+    expect(run.code).toBe(2);
+    for (const x of e.problems) expect(run.stdout).toContain(`${p}:${x.line}:${x.column}: ${x.message}\n  ${text.split('\n')[x.line - 1]}`);
+    expect(run.stdout).toMatch(/config .*several-problems\.yml INVALID \(4 problem\(s\)\)/);
+    const json = await runCli(['validate', '--json', '--config', p, '--rules', path.join(REPO_ROOT, 'queries')]);
+    expect(json.code).toBe(2);
+    const report = JSON.parse(json.stdout) as { config: { valid: boolean; errors: { line: number; column: number; message: string }[] } };
+    expect(report.config.valid).toBe(false);
+    expect(report.config.errors.map((x) => [x.line, x.column, x.message])).toEqual(e.problems.map((x) => [x.line, x.column, x.message]));
   });
 
   it('a missing file is an error with a hint, not a crash', () => {
@@ -212,7 +235,7 @@ describe('secrets never appear in errors or logs', () => {
     const run = await runCli(['validate', '--config', p, '--rules', path.join(REPO_ROOT, 'queries')], { env });
     // ES_URL replaces the file's bad node URL, so that one config is then valid.
     const valid = name === 'credentials-in-bad-url.yml' && mode === 'ES_URL set';
-    expect(run.code).toBe(valid ? 0 : 1);
+    expect(run.code).toBe(valid ? 0 : 2);
     expect(run.stdout).toMatch(valid ? /config .* valid/ : /config .* INVALID/);
     expect(`${run.stdout}${run.stderr}`).not.toContain(SECRET);
   });

@@ -37,6 +37,21 @@ describe('eqlwatch --help', () => {
     expect(run.stdout).toContain('-h, --help');
   });
 
+  it.each(COMMANDS)('eqlwatch %s --help: summary and description above "Options:", only option lines below it', async (c) => {
+    const { stdout } = await runCli([c, '--help']);
+    const [head, options] = stdout.split('\nOptions:\n') as [string, string];
+    expect(options).toBeDefined();
+    // An option line starts with its flags; a wrapped option description is indented past the flags.
+    for (const line of options.trimEnd().split('\n')) expect(line, `${c}: ${line}`).toMatch(/^(  (-\w, )?--\w|      --\w| {20,}\S)/);
+    if (['run', 'replay', 'setup'].includes(c)) expect(head.split('\n').length, head).toBeGreaterThan(4);
+  });
+
+  it('validate\'s usage line shows every option it takes', async () => {
+    const { stdout } = await runCli(['validate', '--help']);
+    const usage = stdout.split('\n')[0]!;
+    for (const flag of ['--rules', '--config', '--json', '--verbose', '--es', '--strict']) expect(usage).toContain(flag);
+  });
+
   it('no command prints the help and exits 2; an unknown command or option exits 2 with a message', async () => {
     const none = await runCli([]);
     expect(none.code).toBe(2);

@@ -45,7 +45,7 @@ describe('writeAlerts retries and reporting', () => {
     expect(res).toEqual({
       created: 3,
       duplicates: 1,
-      failed: [{ id: 'bad', status: 400, reason: 'document_parsing_exception: failed to parse field [x]' }],
+      failed: [{ id: 'bad', status: 400, type: 'document_parsing_exception', reason: 'document_parsing_exception: failed to parse field [x]' }],
     });
     expect(requests).toEqual([['ok', 'busy', 'down', 'bad', 'dup'], ['busy', 'down'], ['down']]);
     expect(sleeps).toHaveLength(2);
@@ -58,7 +58,7 @@ describe('writeAlerts retries and reporting', () => {
     );
     const res = await writeAlerts(client, 'alerts', docs('a', 'stuck'), { maxAttempts: 3, sleep: noSleep });
     expect(res.created).toBe(1);
-    expect(res.failed).toEqual([{ id: 'stuck', status: 503, reason: 'unavailable_shards_exception: no primary' }]);
+    expect(res.failed).toEqual([{ id: 'stuck', status: 503, type: 'unavailable_shards_exception', reason: 'unavailable_shards_exception: no primary' }]);
     expect(requests).toHaveLength(3);
   });
 

@@ -40,6 +40,24 @@ describe('local-es.sh without a running node', () => {
   });
 });
 
+const hasMaven = spawnSync('mvn', ['--version'], { encoding: 'utf8' }).status === 0;
+
+describe.skipIf(!hasMaven)('local-es.sh fetch through Maven', () => {
+  it('keeps Maven quiet: its output shows only when it fails, and then without ANSI escapes', () => {
+    const cache = mkdtempSync(path.join(tmpdir(), 'eqlwatch-es-cache-'));
+    try {
+      // A version that does not exist: Maven fails fast (its plugins come from the usual ~/.m2).
+      const res = run(['fetch'], { EQLWATCH_CACHE: cache, EQLWATCH_ES_VERSION: '0.0.1' });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/\[ERROR\]/);
+      expect(res.stderr).toMatch(/error: Maven could not fetch Elasticsearch 0\.0\.1/);
+      expect(res.stderr).not.toContain('\u001b');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
 const local = inject('esLocal');
 if (!local) console.warn('[local-es.sh] running-node checks skipped: tests use an external ES_URL');
 

@@ -13,7 +13,8 @@ import { compileQuery } from '../../src/eql/compile.js';
 import type { CompiledQuery, EqlEvent, FieldSchema } from '../../src/eql/compiled.js';
 import { parseQuery } from '../../src/eql/parser.js';
 import { narrowByKeys, pushdownQuery, type PushdownOptions, type QueryDsl } from '../../src/eql/pushdown.js';
-import { fetchFieldSchema, fetchIgnoreAbove } from '../../src/es/field-caps.js';
+import { fetchIndexSchema } from '../../src/es/mappings.js';
+import type { IndexSchema } from '../../src/mappings/index-mappings.js';
 import { readWindow } from '../../src/es/source.js';
 import { generateEvents, rng, type Doc } from '../fixtures/event-gen.js';
 import { cloudDefendFileMapping, cloudDefendProcessMapping, kubernetesAuditMapping } from '../fixtures/mappings.js';
@@ -62,7 +63,7 @@ describe.skipIf(!sharedAvailable)('pushdown over the container rule corpus (real
   const docs = new Map<string, Doc>();
   const rejected = new Map<string, string>();
   let schema: FieldSchema;
-  let ignoreAbove: (path: string) => number | undefined;
+  let indexSchema: IndexSchema;
   const report: string[] = [];
 
   beforeAll(async () => {
@@ -111,8 +112,8 @@ describe.skipIf(!sharedAvailable)('pushdown over the container rule corpus (real
     // A document Elasticsearch refused is not an event anyone can read.
     for (const id of rejected.keys()) docs.delete(id);
 
-    schema = await fetchFieldSchema(es.client, allIndices);
-    ignoreAbove = await fetchIgnoreAbove(es.client, allIndices);
+    indexSchema = await fetchIndexSchema(es.client, allIndices);
+    schema = indexSchema.fieldSchema;
     for (const p of prepared) p.compiled = compileQuery(p.query, { schema });
   });
 
@@ -133,8 +134,9 @@ describe.skipIf(!sharedAvailable)('pushdown over the container rule corpus (real
       const p = prepared.find((x) => x.rule === rule)!;
       const opts: PushdownOptions = {
         ignoredAware: true,
-        fieldTypes: (path) => schema.typeOf(path),
-        ignoreAboveOf: ignoreAbove,
+        fieldTypes: (path) => indexSchema.queryTypeOf(path),
+        ignoreAboveOf: (path) => indexSchema.ignoreAboveOf(path),
+        hiddenIndicesOf: (path) => indexSchema.hiddenIndicesOf(path),
       };
       const plan = pushdownQuery(p.query, opts);
       const predicates = stagePredicates(p.compiled);
@@ -195,9 +197,9 @@ describe('ignore_above: values Elasticsearch does not index', () => {
     expect(plain.hits.hits).toHaveLength(0);
 
     const query = parseQuery(text);
-    const schema = await fetchFieldSchema(es.client, [index]);
-    const ignoreAboveOf = await fetchIgnoreAbove(es.client, [index]);
-    const plan = pushdownQuery(query, { ignoredAware: true, fieldTypes: (p) => schema.typeOf(p), ignoreAboveOf });
+    const s = await fetchIndexSchema(es.client, [index]);
+    const schema = s.fieldSchema;
+    const plan = pushdownQuery(query, { ignoredAware: true, fieldTypes: (p) => s.queryTypeOf(p), ignoreAboveOf: (p) => s.ignoreAboveOf(p) });
     const got = await es.client.search({ index, query: plan.stages[0]! });
     expect(got.hits.hits.map((h) => h._id)).toEqual(['long']);
 
@@ -364,8 +366,9 @@ describe('random conditions: the pushdown is a superset of the evaluator', () =>
   });
 
   it('400 random conditions over 400 random documents: no false negatives', async () => {
-    const schema = await fetchFieldSchema(es.client, [index]);
-    const ignoreAboveOf = await fetchIgnoreAbove(es.client, [index]);
+    const s = await fetchIndexSchema(es.client, [index]);
+    const schema = s.fieldSchema;
+    const ignoreAboveOf = (p: string) => s.ignoreAboveOf(p);
     expect(ignoreAboveOf('a')).toBe(LIMIT);
     let checked = 0;
     let matchedTotal = 0;
@@ -375,7 +378,7 @@ describe('random conditions: the pushdown is a superset of the evaluator', () =>
       const query = parseQuery(text);
       const predicate = compileQuery(query, { schema }).predicate!;
       const expected = [...docs].filter(([, d]) => predicate(d)).map(([id]) => id);
-      const plan = pushdownQuery(query, { ignoredAware: true, fieldTypes: (p) => schema.typeOf(p), ignoreAboveOf });
+      const plan = pushdownQuery(query, { ignoredAware: true, fieldTypes: (p) => s.queryTypeOf(p), ignoreAboveOf });
       const res = await es.client.search({ index, query: plan.stages[0]!, size: 1000, _source: false });
       const got = new Set(res.hits.hits.map((h) => h._id));
       const missing = expected.filter((id) => !got.has(id));

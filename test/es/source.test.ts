@@ -249,3 +249,26 @@ describe('readWindow: 25k events across many PIT pages', () => {
     expect(seqs).toEqual(Array.from({ length: 2500 }, (_, k) => 1000 + k));
   });
 });
+
+describe('readWindow over date_nanos timestamps', () => {
+  const index = es.name('source-nanos');
+  const N = 300;
+
+  beforeAll(async () => {
+    await es.client.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date_nanos' }, n: { type: 'long' } } } });
+    // Distinct nanosecond timestamps within a few milliseconds: their sort values exceed a double's precision.
+    await es.client.bulk({
+      refresh: true,
+      operations: Array.from({ length: N }, (_, k) => [
+        { index: { _index: index, _id: `n${k}` } },
+        { '@timestamp': `2026-01-01T00:00:00.00${Math.floor(k / 100)}${String(k % 100).padStart(2, '0')}1234Z`, n: k },
+      ]).flat(),
+    });
+  });
+
+  it('pages through every document exactly once (sort values kept exact across pages)', async () => {
+    const { hits, pages } = await readAll({ index: [index], from: new Date(T0), to: new Date(T0 + 1000), pageSize: 7 });
+    expect(pages).toBeGreaterThan(40);
+    expect(hits.map((h) => h._source.n)).toEqual(Array.from({ length: N }, (_, k) => k));
+  });
+});

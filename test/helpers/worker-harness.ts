@@ -15,9 +15,13 @@ import { createLogger } from '../../src/ops/logger.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { loadRuleText } from '../../src/rules/load.js';
 import type { Rule } from '../../src/rules/schema.js';
-import { executeRule, type ExecuteDeps, type ExecuteResult, type ExecuteSettings } from '../../src/worker/execute.js';
+import type { ExecuteDeps, ExecuteResult, ExecuteSettings } from '../../src/worker/execute.js';
+import { executeGroup, groupLeaseId } from '../../src/worker/group-run.js';
+import { formGroups } from '../../src/worker/groups.js';
+import { SchemaCache } from '../../src/worker/rule-view.js';
 import { prepareRule, type PreparedRule } from '../../src/worker/prepared-rule.js';
 import { replayRule, type ReplayInput } from '../../src/worker/replay-rule.js';
+import { rescanRule, type RescanReport } from '../../src/worker/rescan.js';
 import { runMetrics } from '../../src/worker/run-metrics.js';
 import type { EsTestContext } from './es.js';
 
@@ -50,11 +54,17 @@ export class WorkerHarness {
   private readonly record = runMetrics(this.metrics);
   private ready = false;
 
+  /** The test's clock at the last run (mappings are cached on it, as the worker caches them on its own). */
+  private clock = 0;
+  private readonly schemaCache = new SchemaCache(30_000, () => this.clock);
+
   constructor(
     private readonly es: EsTestContext,
     readonly rules: Rule[],
     readonly settings: ExecuteSettings = DEFAULT_TEST_SETTINGS,
     readonly workerId = 'harness',
+    /** Rules over the same indices run as groups sharing their reads (the worker's default), else one by one. */
+    readonly shared = false,
   ) {
     this.alertsIndex = es.name('alerts');
     this.store = new EsStateStore(es.client, { index: es.name('state') });
@@ -78,36 +88,48 @@ export class WorkerHarness {
    */
   async run(now: number, o: { crashAfterAlerts?: boolean } = {}): Promise<ExecuteResult[]> {
     await this.setup();
+    this.clock = now;
     const out: ExecuteResult[] = [];
-    for (const p of this.prepared) {
-      const deps: ExecuteDeps = {
-        client: this.es.client,
-        store: this.store,
-        logger: createLogger({ level: 'debug', destination: this.sink() }),
-        workerId: this.workerId,
-        alertsIndex: this.alertsIndex,
-        spaceId: 'default',
-        kibanaUrl: null,
-        settings: this.settings,
-        now: () => now,
-        ...(o.crashAfterAlerts ? { afterAlertsWritten: () => { throw new SimulatedCrash(); } } : {}),
-      };
-      const labels = { rule_id: p.rule.id, rule_name: p.rule.name };
+    const deps: ExecuteDeps = {
+      client: this.es.client,
+      store: this.store,
+      logger: createLogger({ level: 'debug', destination: this.sink() }),
+      workerId: this.workerId,
+      alertsIndex: this.alertsIndex,
+      spaceId: 'default',
+      kibanaUrl: null,
+      settings: this.settings,
+      schemaCache: this.schemaCache,
+      now: () => now,
+      ...(o.crashAfterAlerts ? { afterAlertsWritten: () => { throw new SimulatedCrash(); } } : {}),
+    };
+    for (const g of formGroups(this.prepared, { shared: this.shared })) {
+      const labelsOf = (p: PreparedRule) => ({ rule_id: p.rule.id, rule_name: p.rule.name });
       try {
-        const r = await executeRule(deps, p);
-        if (r.status === 'skipped') this.record.skipped(labels);
-        else this.record.result(labels, r);
-        out.push(r);
+        const results = await executeGroup(deps, g.rules);
+        for (const p of g.rules) {
+          const r = results.get(p.rule.id)!;
+          if (r.status === 'skipped') this.record.skipped(labelsOf(p));
+          else this.record.result(labelsOf(p), r);
+          out.push(r);
+        }
       } catch (e) {
         if (!(e instanceof SimulatedCrash)) {
-          this.record.failed(labels, e, false);
+          for (const p of g.rules) this.record.failed(labelsOf(p), e, false);
           throw e;
         }
         // A crashed run leaves its lease behind, as a killed process does; expire it for the next run.
-        await this.store.releaseLease(p.rule.id, this.workerId);
+        await this.store.releaseLease(groupLeaseId(g.rules), this.workerId);
       }
     }
     return out;
+  }
+
+  /** `eqlwatch rescan` of one rule over `[from, to)`. */
+  async rescan(ruleId: string, from: number, to: number): Promise<RescanReport> {
+    await this.setup();
+    const p = this.prepared.find((x) => x.rule.id === ruleId)!;
+    return rescanRule({ client: this.es.client, alertsIndex: this.alertsIndex, logger: createLogger({ level: 'debug', destination: this.sink() }), settings: this.settings, spaceId: 'default', kibanaUrl: null }, p, from, to);
   }
 
   async alertIds(): Promise<string[]> {
@@ -127,18 +149,30 @@ export class WorkerHarness {
 
   /** What `replay` gives over every document of `indices`, with their mappings (the worker's reference). */
   async replayIds(indices: string[]): Promise<string[]> {
+    return [...(await this.replayAlerts(indices)).keys()].sort();
+  }
+
+  /** Replay's alerts by id, each described as `rule: event ids` (for failure messages). */
+  async replayAlerts(indices: string[]): Promise<Map<string, string>> {
     const input = await exportDocs(this.es.client, indices);
-    const ids: string[] = [];
+    const out = new Map<string, string>();
     for (const rule of this.rules) {
       const schema = await fetchIndexSchema(this.es.client, rule.index);
-      const out = replayRule(rule, input, {
+      const r = replayRule(rule, input, {
         schema: schema.fieldSchema,
         maxPendingSequences: this.settings.maxPendingSequences,
-        ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null, alertsIndex: this.alertsIndex },
+        ctx: { now: new Date(), spaceId: 'default', executionId: 'replay', kibanaUrl: null },
       });
-      ids.push(...out.alerts.map((a) => a.id));
+      for (const a of r.alerts) out.set(a.id, describeAlert(a.doc));
     }
-    return [...new Set(ids)].sort();
+    return out;
+  }
+
+  /** The worker's alerts by id, described as `replayAlerts` does. */
+  async workerAlerts(): Promise<Map<string, string>> {
+    await this.es.client.indices.refresh({ index: this.alertsIndex });
+    const res = await this.es.client.search<Record<string, unknown>>({ index: this.alertsIndex, size: 10_000, query: { match_all: {} } });
+    return new Map(res.hits.hits.map((h) => [h._id!, describeAlert(h._source!)]));
   }
 
   /** The stored state document of a rule (size and content checks). */
@@ -162,6 +196,15 @@ export class WorkerHarness {
 }
 
 class SimulatedCrash extends Error {}
+
+/** `rule_id [shell|block i|event]: index/id@@timestamp …` of an alert document. */
+function describeAlert(doc: Record<string, unknown>): string {
+  const rule = doc['kibana.alert.rule.rule_id'];
+  const ancestors = (doc['kibana.alert.ancestors'] as { id: string; index: string; type: string }[] | undefined) ?? [];
+  const events = ancestors.filter((a) => a.type === 'event').map((a) => `${a.index.replace(/^.*-/, '')}/${a.id}`);
+  const kind = doc['kibana.alert.group.index'] !== undefined ? `block ${String(doc['kibana.alert.group.index'])}` : doc['kibana.alert.group.id'] !== undefined ? 'shell' : 'event';
+  return `${String(rule)} ${kind}: ${events.join(' ')}`;
+}
 
 /** Every document of `indices` as search hits (the export `replay` reads). */
 export async function exportDocs(client: Client, indices: string[]): Promise<ReplayInput[]> {

@@ -1,7 +1,7 @@
 /**
  * Hostile events against the real node, through `eqlwatch once`: an event whose fields conflict with the
- * alerts mapping still gives its alert (the degraded form, event kept unindexed under `eqlwatch.source`) and
- * the checkpoint advances; forged `kibana.*` / `signal` shapes never reach the alert; a malformed `@timestamp`
+ * alerts mapping still gives its full alert, without the values that cannot be indexed (listed in
+ * `eqlwatch.ignored_fields`, the source event keeps them), and the checkpoint advances; forged `kibana.*` / `signal` shapes never reach the alert; a malformed `@timestamp`
  * does not block the window; a rule whose query fails at runtime and a broken rule file do not stop the other
  * rules (`once` writes the good rule's alerts and exits 1).
  */
@@ -158,20 +158,19 @@ worker:
     }
   });
 
-  it('an event conflicting with the alerts mapping gives a degraded alert, the event kept under eqlwatch.source', async () => {
-    for (const id of ['conflict', 'eventString']) {
+  it('an event conflicting with the alerts mapping gives its alert with every value that fits; the others are listed', async () => {
+    for (const [id, dropped] of [['conflict', 'host.name'], ['eventString', 'event']] as const) {
       const a = byEvent.get(id)!;
-      const eq = a._source.eqlwatch as { source: Record<string, unknown>; degraded: string };
-      expect(eq.degraded, id).toMatch(/mapper|pars|object|field/i);
       const original = { ...eventsA, ...eventsB }[id]!;
-      expect(eq.source.labels).toEqual(original.labels);
-      if (id === 'conflict') expect(eq.source.host).toEqual(original.host);
-      else expect(eq.source.event).toEqual(original.event);
-      // Degraded alerts are still found by the fields analysts filter on.
-      const found = await es.client.search({ index: a._index, query: { bool: { filter: [{ term: { 'kibana.alert.rule.uuid': GOOD } }, { ids: { values: [a._id] } }] } } });
+      expect(a._source['eqlwatch.degraded'], id).toBeUndefined();
+      expect(a._source['eqlwatch.ignored_fields'], id).toEqual([dropped]);
+      expect(a._source.labels).toEqual(original.labels);
+      // Still found by the fields analysts filter on.
+      const found = await es.client.search({ index: a._index, query: { bool: { filter: [{ term: { 'kibana.alert.rule.uuid': GOOD } }, { term: { 'labels.test': tag } }, { ids: { values: [a._id] } }] } } });
       expect(found.hits.hits).toHaveLength(1);
     }
-    expect((byEvent.get('good')!._source as Record<string, unknown>).eqlwatch).toBeUndefined();
+    expect(byEvent.get('conflict')!._source.host).toBeUndefined();
+    expect(byEvent.get('good')!._source['eqlwatch.ignored_fields']).toBeUndefined();
     expect(byEvent.get('good')!._source.host).toEqual({ name: 'node-1' });
   });
 
@@ -198,6 +197,7 @@ worker:
 
   it('an event cannot forge eqlwatch bookkeeping on its alert (notification delivery state, degraded marker)', () => {
     const a = byEvent.get('forgedBookkeeping')!._source;
-    expect(JSON.stringify(a.eqlwatch ?? null)).not.toContain('forged');
+    expect(JSON.stringify(a).replaceAll('forgedBookkeeping', '')).not.toContain('forged');
+    expect(Object.keys(a).filter((k) => k === 'eqlwatch' || k.startsWith('eqlwatch.'))).toEqual([]);
   });
 });

@@ -3,19 +3,11 @@
  * so a local HTTP receiver records the requests; what is asserted is the contract Kibana documents
  * (paths, kbn-xsrf, auth, space prefix, overwrite), not a simulated Kibana behaviour.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { setupKibana } from '../../src/kibana/setup.js';
 import { DATA_VIEW_ID, SAVED_SEARCH_ID } from '../../src/kibana/saved-objects.js';
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-}
+import { httpReceiver, type Receiver } from '../helpers/http-receiver.js';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -23,19 +15,10 @@ afterEach(async () => {
   close = undefined;
 });
 
-async function receiver(status = 200): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: data ? JSON.parse(data) : null });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{}' : '{"message":"nope"}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  close = () => new Promise((r) => server.close(() => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+async function receiver(status = 200): Promise<Receiver> {
+  const r = await httpReceiver(() => ({ status, json: status === 200 ? {} : { message: 'nope' } }));
+  close = r.close;
+  return r;
 }
 
 describe('setupKibana', () => {
@@ -47,6 +30,9 @@ describe('setupKibana', () => {
     expect(k.received.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST /api/data_views/data_view',
       `POST /api/saved_objects/search/${SAVED_SEARCH_ID}?overwrite=true`,
+      // The promotion rule exists (the receiver answers 200): it is updated, not created twice.
+      'GET /api/detection_engine/rules?rule_id=eqlwatch-promotion-default',
+      'PUT /api/detection_engine/rules',
     ]);
     for (const r of k.received) {
       expect(r.headers['kbn-xsrf']).toBeTruthy();

@@ -11,7 +11,6 @@ describe('notify config schema', () => {
     expect(c.limits).toEqual({ fieldBytes: 1024, argsBytes: 65_536, subjectChars: 200 });
     expect(c.digest).toEqual({ threshold: 10, show: 10 });
     expect(c.delivery).toEqual({ maxAttempts: 10, backoffBase: 30_000, backoffMax: 3_600_000, batchSize: 100, lease: 300_000 });
-    expect(c.kibana.alertsIndex).toBe('.alerts-security.alerts-default');
     expect(c.outbox.index).toBe('eqlwatch-outbox');
     expect(c.mute).toEqual({ tags: [], rules: [] });
     expect(c.channels.s).toMatchObject({ type: 'slack', timeout: 10_000 });

@@ -88,7 +88,7 @@ describe('email over plain SMTP with AUTH', () => {
     const htmlBody = typeof m.parsed.html === 'string' ? m.parsed.html : '';
     expect(htmlBody).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(htmlBody).not.toContain('<script>');
-    expect(htmlBody).toContain('https://kibana.example/app/security/alerts/redirect/hostile-1?index=.alerts-security.alerts-default&amp;timestamp=');
+    expect(htmlBody).toContain('href="https://kibana.example/app/discover#/?_g=');
   });
 
   it('wrong password: the failure is recorded and the item stays pending for retry', async () => {

@@ -11,7 +11,7 @@ import { notifyTest } from '../../src/notify/notify-test.js';
 import type { RenderOptions } from '../../src/notify/render/common.js';
 import { alertDoc, config, hostileAlert, startHttpReceiver, type HttpReceiver } from './helpers.js';
 
-const render: RenderOptions = { kibana: { url: 'https://kibana.example', alertsIndex: 'alerts' }, subjectPrefix: '[eqlwatch]', subjectChars: 200 };
+const render: RenderOptions = { kibana: { url: 'https://kibana.example' }, subjectPrefix: '[eqlwatch]', subjectChars: 200 };
 const receivers: HttpReceiver[] = [];
 async function receiver(...a: Parameters<typeof startHttpReceiver>) {
   const r = await startHttpReceiver(...a);

@@ -9,7 +9,7 @@ import type { AlertSummary, NotificationPayload } from '../../src/notify/types.j
 import { alertDoc, hostileAlert } from './helpers.js';
 
 const opts: RenderOptions = {
-  kibana: { url: 'https://kibana.example:5601/', spaceId: 'sec', alertsIndex: '.alerts-security.alerts-sec' },
+  kibana: { url: 'https://kibana.example:5601/', spaceId: 'sec' },
   subjectPrefix: '[eqlwatch]',
   subjectChars: 200,
 };
@@ -51,13 +51,19 @@ describe('alert summary', () => {
 });
 
 describe('Kibana link', () => {
-  it('follows Kibana getAlertDetailsUrl: base, space, redirect path, index and timestamp', () => {
+  it("is the alert's own kibana.alert.url, so notification and alert always open the same page", () => {
+    const url = 'https://kibana.example:5601/s/sec/app/security/alerts?query=x';
+    const s = summarizeAlert({ ...alertDoc({ id: 'abc123' }), 'kibana.alert.url': url });
+    expect(kibanaAlertUrl(opts.kibana, s)).toBe(url);
+  });
+
+  it('without one (queued by an older eqlwatch): Discover on the alerts data view, filtered to the alert, in the space', () => {
     const s = summarizeAlert(alertDoc({ id: 'abc123' }));
-    expect(kibanaAlertUrl(opts.kibana, s)).toBe(
-      'https://kibana.example:5601/s/sec/app/security/alerts/redirect/abc123?index=.alerts-security.alerts-sec&timestamp=2026-11-24T10%3A00%3A00.000Z',
-    );
-    expect(kibanaAlertUrl({ ...opts.kibana, spaceId: 'default' }, s)).toMatch(/^https:\/\/kibana\.example:5601\/app\/security/);
-    expect(kibanaAlertUrl({ alertsIndex: 'x' }, s)).toBeUndefined();
+    const url = kibanaAlertUrl(opts.kibana, s)!;
+    expect(url.startsWith('https://kibana.example:5601/s/sec/app/discover#/?_g=')).toBe(true);
+    expect(decodeURIComponent(url)).toContain(`query:(language:'kuery',query:'kibana.alert.uuid: "abc123"')`);
+    expect(kibanaAlertUrl({ ...opts.kibana, spaceId: 'default' }, s)).toMatch(/^https:\/\/kibana\.example:5601\/app\/discover#/);
+    expect(kibanaAlertUrl({}, s)).toBeUndefined();
   });
 });
 
@@ -79,7 +85,8 @@ describe('email templates', () => {
     expect(m.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(m.html).not.toContain('<script>');
     expect(m.html).toContain('&lt;!channel&gt;');
-    expect(m.html).toContain('href="https://kibana.example:5601/s/sec/app/security/alerts/redirect/hostile-1?index=.alerts-security.alerts-sec&amp;timestamp=2026-11-24T10%3A00%3A00.000Z"');
+    // The link is percent-encoded and the HTML attribute escaped: no raw quote of the query ends the attribute.
+    expect(m.html).toContain('href="https://kibana.example:5601/s/sec/app/discover#/?_g=(time%3A(from%3A&#39;2026-11-24T10%3A00%3A00.000Z&#39;');
     expect(m.html).not.toMatch(/[\uD800-\uDFFF]/);
   });
 

@@ -3,7 +3,8 @@
  * index pattern with conflicting mappings, arriving and becoming searchable at random times within the
  * lateness tolerance, and a random schedule of runs with restarts and crashes, the alert ids the worker
  * writes equal those `replay` gives over all the documents (test/fixtures/equivalence-case.ts says what is
- * drawn). Every run is a restart: the engine is rebuilt from the stored state.
+ * drawn). Every run is a restart: the engine is rebuilt from the stored state. Half the cases run the rules
+ * in groups that share one read per window (group-run.ts), half rule by rule.
  *
  * CI runs EQLWATCH_EQUIVALENCE_CASES (default 4) cases from EQLWATCH_EQUIVALENCE_SEED (default 20261204);
  * `EQLWATCH_EQUIVALENCE_CASES=100 EQLWATCH_EQUIVALENCE_SEED=7 npm run test:equivalence` runs more (see the README).
@@ -52,7 +53,10 @@ async function loadCaseRules(c: EquivalenceCase, pattern: string): Promise<Rule[
 describe('worker alerts = replay alerts (generative, real node)', () => {
   for (let k = 0; k < CASES; k++) {
     const seed = SEED + k;
-    it(`case ${k + 1}/${CASES} (seed ${seed})`, async () => {
+    // Every other case runs the rules in groups sharing their reads (the worker's default), the others rule by
+    // rule: both must give replay's alerts, so a group's alerts are those of its rules run alone.
+    const shared = k % 2 === 0;
+    it(`case ${k + 1}/${CASES} (seed ${seed}, ${shared ? 'shared scans' : 'rule by rule'})`, async () => {
       const prefix = `${es.name(`eq-${seed}`)}-`;
       const pattern = `${prefix}*`;
       const c = generateCase({ seed, pattern, corpus: await corpusFiles(), latenessMs: DEFAULT_TEST_SETTINGS.latenessMs });
@@ -66,7 +70,7 @@ describe('worker alerts = replay alerts (generative, real node)', () => {
       }
       const rules = await loadCaseRules(c, pattern);
       // Small pages, so windows span several pages (ordering across page boundaries and index types matters).
-      const h = new WorkerHarness(es, rules, { ...DEFAULT_TEST_SETTINGS, latenessMs: c.latenessMs, pageSize: 2 + (seed % 9) });
+      const h = new WorkerHarness(es, rules, { ...DEFAULT_TEST_SETTINGS, latenessMs: c.latenessMs, pageSize: 2 + (seed % 9) }, 'harness', shared);
       const pending = [...c.docs].sort((a, b) => a.visibleAt - b.visibleAt);
       let next = 0;
       for (const run of c.runs) {
@@ -82,10 +86,12 @@ describe('worker alerts = replay alerts (generative, real node)', () => {
         await h.run(run.at, { crashAfterAlerts: run.crash });
       }
       expect(next).toBe(pending.length);
-      const worker = await h.alertIds();
-      const replay = await h.replayIds(names);
-      const missing = replay.filter((id) => !worker.includes(id));
-      const extra = worker.filter((id) => !replay.includes(id));
+      const workerAlerts = await h.workerAlerts();
+      const replayAlerts = await h.replayAlerts(names);
+      const worker = [...workerAlerts.keys()];
+      const replay = [...replayAlerts.keys()];
+      const missing = replay.filter((id) => !workerAlerts.has(id)).map((id) => replayAlerts.get(id)!).sort();
+      const extra = worker.filter((id) => !replayAlerts.has(id)).map((id) => workerAlerts.get(id)!).sort();
       expect({ missing, extra }, `seed ${seed}: rules ${rules.map((r) => r.id).join(', ')}`).toEqual({ missing: [], extra: [] });
       // Not a vacuous case: documents were read and alerts raised.
       expect(replay.length).toBeGreaterThan(0);

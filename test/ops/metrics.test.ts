@@ -9,12 +9,12 @@ import { Metrics } from '../../src/ops/metrics.js';
 import { parseExposition, sampleValue } from './prometheus.js';
 
 describe('Metrics text exposition', () => {
-  it('declares a TYPE for every sample and round-trips arbitrary label values', () => {
-    fc.assert(
-      fc.property(
+  it('declares a TYPE for every sample and round-trips arbitrary label values', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 8 }),
         fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 8 }),
-        (names, increments) => {
+        async (names, increments) => {
           const m = new Metrics();
           const runs = m.counter('eqlwatch_rule_runs_total', 'Rule executions by outcome');
           const lag = m.gauge('eqlwatch_rule_lag_seconds', 'How far the rule checkpoint is behind now');
@@ -26,7 +26,7 @@ describe('Metrics text exposition', () => {
             lag({ rule_id: `id-${i}`, rule_name: name }, i / 4);
             expected.set(name, by + 1);
           });
-          const e = parseExposition(m.render());
+          const e = parseExposition(await m.render());
           expect(e.types.get('eqlwatch_rule_runs_total')).toBe('counter');
           expect(e.types.get('eqlwatch_rule_lag_seconds')).toBe('gauge');
           names.forEach((name, i) => {
@@ -41,13 +41,13 @@ describe('Metrics text exposition', () => {
     );
   });
 
-  it('writes non-finite values as the format spells them (+Inf, -Inf, NaN)', () => {
+  it('writes non-finite values as the format spells them (+Inf, -Inf, NaN)', async () => {
     const m = new Metrics();
     const g = m.gauge('eqlwatch_rule_lag_seconds', 'lag');
     g({ rule_id: 'a' }, Infinity);
     g({ rule_id: 'b' }, -Infinity);
     g({ rule_id: 'c' }, NaN);
-    const e = parseExposition(m.render());
+    const e = parseExposition(await m.render());
     expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'a' })).toBe(Infinity);
     expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'b' })).toBe(-Infinity);
     expect(sampleValue(e, 'eqlwatch_rule_lag_seconds', { rule_id: 'c' })).toBeNaN();
@@ -58,5 +58,50 @@ describe('Metrics text exposition', () => {
     expect(() => parseExposition('# TYPE x counter\nx{a="b\\q"} 1\n')).toThrow(/escape/);
     expect(() => parseExposition('# TYPE x counter\nx{a="b"c"} 1\n')).toThrow();
     expect(() => parseExposition('# TYPE x counter\nx{a="b"} 1')).toThrow(/newline/);
+  });
+
+  it('lists a metric (HELP and TYPE, no sample) as soon as it is defined, and its samples once recorded', async () => {
+    const m = new Metrics();
+    const errors = m.counter('eqlwatch_errors_total', 'Errors by kind');
+    let e = parseExposition(await m.render());
+    expect(e.types.get('eqlwatch_errors_total')).toBe('counter');
+    expect(e.samples).toEqual([]);
+    errors({ kind: 'gap' });
+    errors({ kind: 'gap' }, 2);
+    e = parseExposition(await m.render());
+    expect(e.samples).toEqual([{ name: 'eqlwatch_errors_total', labels: { kind: 'gap' }, value: 3 }]);
+    expect(m.value('eqlwatch_errors_total', { kind: 'gap' })).toBe(3);
+    expect(m.value('eqlwatch_errors_total', { kind: 'notify' })).toBeUndefined();
+  });
+
+  it('histograms: cumulative buckets, +Inf, _sum and _count; value() is the observation count', async () => {
+    const m = new Metrics();
+    const latency = m.histogram('eqlwatch_detection_latency_seconds', 'Event time to alert written', [1, 10, 60]);
+    for (const v of [0.5, 5, 5, 120]) latency({ rule_id: 'r' }, v);
+    const e = parseExposition(await m.render());
+    expect(e.types.get('eqlwatch_detection_latency_seconds')).toBe('histogram');
+    const bucket = (le: string) => sampleValue(e, 'eqlwatch_detection_latency_seconds_bucket', { rule_id: 'r', le });
+    expect([bucket('1'), bucket('10'), bucket('60'), bucket('+Inf')]).toEqual([1, 3, 3, 4]);
+    expect(sampleValue(e, 'eqlwatch_detection_latency_seconds_sum', { rule_id: 'r' })).toBe(130.5);
+    expect(sampleValue(e, 'eqlwatch_detection_latency_seconds_count', { rule_id: 'r' })).toBe(4);
+    expect(m.value('eqlwatch_detection_latency_seconds', { rule_id: 'r' })).toBe(4);
+  });
+
+  it('a metric keeps the labels of its first use: other label names are refused loudly', () => {
+    const m = new Metrics();
+    const runs = m.counter('eqlwatch_rule_runs_total', 'Rule executions by outcome');
+    runs({ rule_id: 'a', outcome: 'ok' });
+    runs({ outcome: 'failed' }); // a subset is fine
+    expect(() => runs({ rule_id: 'a', status: 'ok' })).toThrow(/eqlwatch_rule_runs_total: label\(s\) status not among rule_id, outcome/);
+    expect(() => m.gauge('eqlwatch_rule_runs_total', 'x')).toThrow(/already defined as a counter/);
+  });
+
+  it('exports the default process metrics when asked (the worker does), and not otherwise', async () => {
+    const plain = parseExposition(await new Metrics().render());
+    expect(plain.types.size).toBe(0);
+    const worker = parseExposition(await new Metrics({ processMetrics: true }).render());
+    for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(worker.types.has(name), name).toBe(true);
+    }
   });
 });

@@ -96,6 +96,12 @@ describe('single-event rules: a document searchable only after its window was re
     expect(r!.status === 'ok' && r!.late.olderThanHorizon).toBe(1);
     expect(metric(h, 'eqlwatch_late_events_total', { rule_id: 'nm-horizon', rule_name: 'curl old', tolerance: 'beyond_audit_horizon' })).toBe(1);
     expect(h.logsOf('error', /older than the late-arrival audit horizon/)[0]?.message).toMatch(/eqlwatch rescan --rule nm-horizon/);
+    expect(await h.alertIds()).toHaveLength(0);
+    // The recovery the message names: a rescan of the stretch alerts it, and a second rescan writes nothing new.
+    const first = await h.rescan('nm-horizon', T0 - 2 * 3_600_000, T0);
+    expect(first).toMatchObject({ matches: 1, alertsCreated: 1, complete: true });
+    expect(await h.alertIds()).toEqual(await h.replayIds([index]));
+    expect(await h.rescan('nm-horizon', T0 - 2 * 3_600_000, T0)).toMatchObject({ alertsCreated: 0, alertsDuplicate: 1 });
   });
 });
 

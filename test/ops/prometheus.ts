@@ -106,8 +106,10 @@ function parseSample(line: string, at: string): Sample {
   if (line[i] !== ' ') throw new Error(`${at}: expected a space before the value`);
   const [valueText, ts, extra] = line.slice(i + 1).split(' ');
   if (extra !== undefined || (ts !== undefined && !/^-?\d+$/.test(ts))) throw new Error(`${at}: trailing garbage`);
-  const value = valueText === 'NaN' ? NaN : valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
-  if (valueText === undefined || valueText === '' || (Number.isNaN(value) && valueText !== 'NaN')) throw new Error(`${at}: bad value`);
+  // Prometheus reads values with Go's strconv.ParseFloat, which matches NaN and Inf ignoring case.
+  const special = valueText?.toLowerCase();
+  const value = special === 'nan' ? NaN : special === '+inf' ? Infinity : special === '-inf' ? -Infinity : Number(valueText);
+  if (valueText === undefined || valueText === '' || (Number.isNaN(value) && special !== 'nan')) throw new Error(`${at}: bad value`);
   return { name, labels, value };
 }
 

@@ -47,6 +47,13 @@ describe('docker compose config', () => {
 });
 
 describe('docker-compose.yml refers to things that exist', () => {
+  it("gives Kibana what its detection rules need (the promotion rule): an encryption key from .env", () => {
+    const kibana = compose.services.kibana!.environment ?? [];
+    expect(kibana.some((kv) => /^XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY=\$\{KIBANA_ENCRYPTION_KEY:\?/.test(kv))).toBe(true);
+    const key = /^KIBANA_ENCRYPTION_KEY=(.*)$/m.exec(envExample)?.[1] ?? '';
+    expect(key.length).toBeGreaterThanOrEqual(32);
+  });
+
   it('runs compiled entry points whose sources exist', () => {
     const entries = Object.values(compose.services).flatMap((s) => (s.entrypoint ?? []).filter((a) => a.startsWith('dist/')));
     expect(entries).toContain('dist/scenario/load-cli.js');
@@ -76,6 +83,8 @@ describe('docker-compose.yml refers to things that exist', () => {
       expect(config.elasticsearch.auth, name).toBeDefined();
       expect(Object.keys(config.notify.channels), name).toContain('mail');
       if (name === 'eqlwatch-setup') expect(config.kibana.url).toBe('http://kibana:5601');
+      // Promotion wired up: setup installs the Kibana rule, the worker writes the documents it promotes.
+      expect(config.alerts.promotion.enabled, name).toBe(true);
     }
   });
 

@@ -31,8 +31,9 @@ function runScript(command: 'start' | 'stop' | 'url'): { ok: boolean; out: strin
   const res = spawnSync('bash', [script, command], {
     cwd: repoRoot,
     encoding: 'utf8',
-    // Progress and errors go straight to the terminal; stdout carries the URL.
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Progress and errors go straight to the terminal; stdout carries the URL. `url` only asks whether a node
+    // runs already: its "not running" is the expected answer at the start of a test run, not news.
+    stdio: ['ignore', 'pipe', command === 'url' ? 'ignore' : 'inherit'],
     timeout: 15 * 60_000,
   });
   return { ok: res.status === 0, out: (res.stdout ?? '').trim() };

@@ -115,6 +115,15 @@ describe('RuleEngine: sequence state across windows', () => {
     expect(engine.stats.outOfOrder).toBe(1);
   });
 
+  it('the same document returned twice at a page boundary is evaluated once, and counted', () => {
+    const p = prepareRule(SEQ);
+    const engine = newEngine(p, opts);
+    const c = proc('c', 1, 'curl');
+    const got = [...engine.consume(clone([c])), ...engine.consume(clone([proc('x', 1, 'ls')])), ...engine.consume(clone([c, proc('m', 2, 'chmod')])), ...engine.complete(T0 + 60_000)];
+    expect(ids(got)).toEqual([['c', 'm']]);
+    expect(engine.stats.repeated).toBe(1);
+  });
+
   it('the stored state stays within its size bound: the oldest pending sequences are evicted and counted', () => {
     const p = prepareRule(SEQ);
     const engine = newEngine(p, { maxPendingPerStage: 10_000, maxStateBytes: 20_000 });
@@ -196,7 +205,7 @@ describe('RuleEngine: hostile events', () => {
     const engine = newEngine(p, opts);
     const matches = [...engine.consume([c, m]), ...engine.flush()];
     expect(ids(matches)).toEqual([['real-curl', 'real-chmod']]);
-    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null, alertsIndex: 'a' });
+    const { alerts } = alertsForMatches(p, matches, { now: new Date(T0), spaceId: 'default', executionId: 'x', kibanaUrl: null });
     expect(alerts).toHaveLength(3);
     for (const a of alerts) {
       expect(JSON.stringify(a.doc)).not.toContain('victim');

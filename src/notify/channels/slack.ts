@@ -2,6 +2,7 @@
 import type { Dispatcher } from 'undici';
 import type { Channel, Deliverable } from './channel.js';
 import { postJson } from './http.js';
+import { jsonText } from '../render/escape.js';
 import { renderSlack } from '../render/slack.js';
 import type { RenderOptions } from '../render/common.js';
 
@@ -23,7 +24,7 @@ export class SlackChannel implements Channel {
 
   async send(d: Deliverable): Promise<void> {
     const msg = renderSlack({ notificationId: d.notificationId, payload: d.payload, suppressed: d.suppressed }, this.opts.render);
-    await postJson(this.opts.webhookUrl, JSON.stringify(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`, this.opts.dispatcher);
+    await postJson(this.opts.webhookUrl, jsonText(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`, this.opts.dispatcher);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Channel, Deliverable } from './channel.js';
 import { postJson } from './http.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import { renderWebhook } from '../render/webhook.js';
-import { headerText } from '../render/escape.js';
+import { headerText, jsonText } from '../render/escape.js';
 import type { RenderOptions } from '../render/common.js';
 
 export interface WebhookChannelOptions {
@@ -30,7 +30,7 @@ export class WebhookChannel implements Channel {
   }
 
   async send(d: Deliverable): Promise<void> {
-    const body = JSON.stringify(renderWebhook({ notificationId: d.notificationId, payload: d.payload, suppressed: d.suppressed }, this.opts.render, d.alertIds));
+    const body = jsonText(renderWebhook({ notificationId: d.notificationId, payload: d.payload, suppressed: d.suppressed }, this.opts.render, d.alertIds));
     const headers: Record<string, string> = {
       ...this.opts.headers,
       'X-Eqlwatch-Notification-Id': d.notificationId,

@@ -39,10 +39,18 @@ export function truncateBytes(s: string, maxBytes: number): string {
   return w.slice(0, end) + truncationMarker(total - kept);
 }
 
-// C0 (incl. TAB/LF/CR), DEL, C1, line/paragraph separators, bidi embedding/override/isolate controls.
-// Bidi controls are included because they can visually reorder an alert ("Trojan Source" style).
-const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+// Line-breaking and terminal controls: C0 (incl. TAB/LF/CR), DEL, C1, line/paragraph separators.
+const BREAKING = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
+// Characters a reader cannot see but that change what they read: Unicode's format characters (Cf: bidi
+// embeddings, overrides, isolates and marks such as LRM/RLM/ALM, zero-width space and joiners, U+2060 word
+// joiner, soft hyphen, BOM, tag characters U+E0000–E007F) and every other Default_Ignorable_Code_Point
+// (variation selectors, Hangul fillers, U+034F, …). Bidi controls can visually reorder an alert ("Trojan
+// Source"); tag characters make "root" + hidden text render as "root".
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+// Both classes: what plain-text contexts show as escapes.
+const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 
+/** `\n`, `\x1B`, `\u202E`, `\u{E0041}`: the code point spelled out, so it is seen and cannot act. */
 function visibleEscape(ch: string): string {
   switch (ch) {
     case '\n':
@@ -52,16 +60,18 @@ function visibleEscape(ch: string): string {
     case '\t':
       return '\\t';
     default: {
-      const c = ch.charCodeAt(0);
-      return c <= 0xff ? `\\x${c.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      const c = ch.codePointAt(0)!;
+      const hex = c.toString(16).toUpperCase();
+      return c <= 0xff ? `\\x${hex.padStart(2, '0')}` : c <= 0xffff ? `\\u${hex.padStart(4, '0')}` : `\\u{${hex}}`;
     }
   }
 }
 
 /**
  * Plain-text context (email text body, log-like lines): a value always renders on ONE line, with
- * control characters shown as visible escapes (`\n`, `\x1B`, `\u202E`), so an event value can
- * neither forge extra lines ("Severity: low") nor emit terminal escapes.
+ * control and invisible characters shown as visible escapes (`\n`, `\x1B`, `\u202E`, `\u200B`,
+ * `\u{E0072}`), so an event value can neither forge extra lines ("Severity: low"), emit terminal
+ * escapes, reorder the text around it, nor hide text from the reader.
  */
 export function plainText(s: string): string {
   return toWellFormed(s).replace(CONTROL, visibleEscape);
@@ -71,12 +81,13 @@ export function plainText(s: string): string {
 export const DEFAULT_HEADER_MAX_CHARS = 200;
 
 /**
- * Email header context (Subject and other unstructured headers): every control character (CR, LF,
- * TAB, NUL, …) becomes a space, whitespace runs collapse, the result is capped. Nodemailer then
- * applies RFC 2047 encoded-words for non-ASCII and folds long lines, so no header can be injected.
+ * Email header context (Subject and other unstructured headers): every line-breaking control character
+ * (CR, LF, TAB, NUL, …) becomes a space, whitespace runs collapse, invisible characters are shown as
+ * escapes (as in plain text), the result is capped. Nodemailer then applies RFC 2047 encoded-words for
+ * non-ASCII and folds long lines, so no header can be injected.
  */
 export function headerText(s: string, maxChars = DEFAULT_HEADER_MAX_CHARS): string {
-  const flat = toWellFormed(s).replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  const flat = toWellFormed(s).replace(BREAKING, ' ').replace(INVISIBLE, visibleEscape).replace(/\s+/g, ' ').trim();
   const cps = Array.from(flat);
   if (cps.length <= maxChars) return flat;
   return `${cps.slice(0, Math.max(0, maxChars - 1)).join('')}…`;
@@ -115,6 +126,16 @@ export function slackText(s: string): string {
  */
 export function slackCode(s: string): string {
   return slackText(s).replace(/`/g, '\u02CB');
+}
+
+/**
+ * JSON context (webhook and Slack bodies): `JSON.stringify`, which escapes C0 controls, and then the same
+ * for every other control or invisible character (`\u200b`, `\u202e`, tag characters as surrogate-pair
+ * escapes). The parsed value is unchanged; the bytes on the wire, and any log or viewer showing them,
+ * carry no character that hides or reorders text.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(CONTROL, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /**

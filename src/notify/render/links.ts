@@ -1,23 +1,19 @@
 /**
- * Link to an alert in Kibana. Shape from Kibana's `getAlertDetailsUrl`
- * (security_solution/common/utils/alert_detail_path.ts):
- *   `${basePath}[/s/${spaceId}]/app/security/alerts/redirect/${alertId}?index=${index}&timestamp=${ts}`
- * Kibana concatenates raw values; we percent-encode them because the id and timestamp come from the
- * document.
+ * "Open in Kibana" link of a notification: the alert's own `kibana.alert.url` (alerts/links.ts builds it when
+ * the alert is written: the promoted alert in Security, or the alert in Discover), so notifications and the
+ * stored alert always agree. Only a summary without one (queued by an older eqlwatch, or the notify-test
+ * sample) gets a Discover link built here from the notification's Kibana settings, by the same function.
  */
+import { alertLink } from '../../alerts/links.js';
 import type { AlertSummary } from '../types.js';
 
 export interface KibanaLinkConfig {
   url?: string | undefined;
   spaceId?: string | undefined;
-  alertsIndex: string;
 }
 
 export function kibanaAlertUrl(k: KibanaLinkConfig, a: AlertSummary): string | undefined {
-  if (!k.url) return undefined;
-  const base = k.url.replace(/\/+$/, '');
-  const space = k.spaceId && k.spaceId !== 'default' ? `/s/${encodeURIComponent(k.spaceId)}` : '';
-  const q = [`index=${encodeURIComponent(k.alertsIndex)}`];
-  if (a.timestamp) q.push(`timestamp=${encodeURIComponent(a.timestamp)}`);
-  return `${base}${space}/app/security/alerts/redirect/${encodeURIComponent(a.alertId)}?${q.join('&')}`;
+  if (a.url !== undefined && /^https?:\/\//i.test(a.url)) return a.url;
+  if (!k.url || !a.timestamp) return undefined;
+  return alertLink({ kibanaUrl: k.url, spaceId: k.spaceId ?? 'default', target: 'discover' }, a.alertId, a.timestamp);
 }

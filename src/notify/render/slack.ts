@@ -25,6 +25,7 @@ const HEADER_MAX = 150;
 const FIELD_MAX = 300;
 const CODE_MAX = 2_800;
 const CONTEXT_MAX = 1_000;
+const CONTEXT_ELEMENTS = 10;
 
 type TextObj = { type: 'plain_text'; text: string; emoji?: boolean } | { type: 'mrkdwn'; text: string; verbatim: boolean };
 export type SlackBlock = Record<string, unknown>;
@@ -60,11 +61,13 @@ function alertBlocks(a: AlertSummary, opts: RenderOptions, withButton: boolean):
     const code = slackFit(slackCode(a.commandLine), CODE_MAX);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', verbatim: true, text: `*Command line*\n\`\`\`${code}\`\`\`` } });
   }
-  const ctx: TextObj[] = [];
-  for (const [, v] of mitreRows(a)) ctx.push(plain(`MITRE ATT&CK: ${v}`, CONTEXT_MAX));
-  if (a.reason) ctx.push(plain(a.reason, CONTEXT_MAX));
-  ctx.push(plain(`Alert id: ${a.alertId}`, 200));
-  blocks.push({ type: 'context', elements: ctx.slice(0, 10) });
+  // A context block holds at most 10 elements: the reason and the alert id always get theirs, and MITRE
+  // rows beyond what is left share the last MITRE element.
+  const tail: TextObj[] = [...(a.reason ? [plain(a.reason, CONTEXT_MAX)] : []), plain(`Alert id: ${a.alertId}`, 200)];
+  const mitre = mitreRows(a).map(([, v]) => `MITRE ATT&CK: ${v}`);
+  const room = CONTEXT_ELEMENTS - tail.length;
+  const shown = mitre.length <= room ? mitre : [...mitre.slice(0, room - 1), mitre.slice(room - 1).join('; ')];
+  blocks.push({ type: 'context', elements: [...shown.map((m) => plain(m, CONTEXT_MAX)), ...tail] });
   const url = kibanaAlertUrl(opts.kibana, a);
   if (withButton && url && url.length <= 3000)
     blocks.push({

@@ -81,6 +81,7 @@ export function summarizeAlert(doc: AlertDoc, limits: SummaryLimits = DEFAULT_LI
   }
   return {
     alertId: first(doc, ['kibana.alert.uuid', '_id'], 256) ?? 'unknown',
+    ...optional('url', first(doc, ['kibana.alert.url'], 4096)),
     ...optional('timestamp', first(doc, ['@timestamp'], 64)),
     ...optional('originalTime', first(doc, ['kibana.alert.original_time'], 64)),
     ...optional('ruleUuid', first(doc, ['kibana.alert.rule.uuid'], 256)),

@@ -1,4 +1,4 @@
-/** Generic webhook body: plain JSON (JSON.stringify is the escaping; strings are already well-formed). */
+/** Generic webhook body: plain JSON (the channel serialises it with jsonText: JSON escaping, invisible characters as \u escapes). */
 import type { AlertSummary } from '../types.js';
 import type { RenderInput, RenderOptions } from './common.js';
 import { kibanaAlertUrl } from './links.js';
