@@ -360,7 +360,7 @@ async function main(): Promise<number> {
     log(`(c) times executeRule from ${cfg.execute}`);
   }
   const node = await esNode(repoRoot, log);
-  const client = createEsClient(esConfigFromEnv({ ...process.env, ES_URL: node.url }));
+  const client = await createEsClient(esConfigFromEnv({ ...process.env, ES_URL: node.url }));
   const tracer = new RequestTracer(client);
   let failed = false;
   try {

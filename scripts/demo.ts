@@ -214,7 +214,7 @@ async function main(): Promise<number> {
 
   step(1, 'Elasticsearch');
   const esUrl = await elasticsearch();
-  const client = createEsClient(esConfigFromEnv({ ...process.env, ES_URL: esUrl }));
+  const client = await createEsClient(esConfigFromEnv({ ...process.env, ES_URL: esUrl }));
   started.client = client;
 
   step(2, 'mail catcher');

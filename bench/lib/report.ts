@@ -63,3 +63,24 @@ export async function writeResults(repoRoot: string, name: string, data: unknown
   await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }
+
+/** Least-squares slope of y over x (NaN with fewer than two distinct x). */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}

@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.js';
 import type { LinkTarget } from '../alerts/links.js';
 import { loadRules } from '../rules/load.js';
 import { readFile } from 'node:fs/promises';
-import { createEsClient } from '../es/client.js';
+import { closeEsClient, createEsClient } from '../es/client.js';
 import { fetchIndexSchema } from '../es/mappings.js';
 import { IndexSchema, parseIndexMapping, parseMappingsResponse, type IndexMapping } from '../mappings/index-mappings.js';
 import type { Rule } from '../rules/schema.js';
@@ -54,8 +54,13 @@ async function schemaSource(o: ReplayOptions, config: Config | null): Promise<Sc
   }
   if (o.es) {
     const esConfig = config?.elasticsearch ?? loadConfig(undefined).config.elasticsearch;
-    const client = createEsClient(esConfig);
-    return { of: (rule) => fetchIndexSchema(client, rule.index), close: () => client.close() };
+    let client: Awaited<ReturnType<typeof createEsClient>>;
+    try {
+      client = await createEsClient(esConfig);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return { of: (rule) => fetchIndexSchema(client, rule.index), close: () => closeEsClient(client) };
   }
   return { of: async () => undefined, close: async () => {} };
 }

@@ -8,7 +8,7 @@
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { describeEsConfig } from '../config/es.js';
-import { createEsClient } from '../es/client.js';
+import { closeEsClient, createEsClient, esErrorMessage } from '../es/client.js';
 import type { RuleError } from '../rules/errors.js';
 import { loadRules, type LoadReport } from '../rules/load.js';
 import { preflightRules, type PreflightWarning } from '../worker/preflight.js';
@@ -95,7 +95,14 @@ export async function validateCommand(opts: ValidateOptions): Promise<number> {
 }
 
 async function checkCluster(config: Config, report: LoadReport): Promise<{ warnings: PreflightWarning[]; error: string | null }> {
-  const client = createEsClient(config.elasticsearch);
+  let client;
+  try {
+    client = await createEsClient(config.elasticsearch);
+  } catch (e) {
+    // A fingerprint-only CA pin reads the CA from the cluster first: a cluster that cannot be reached or does
+    // not present the pinned CA is the cluster's problem, reported as such.
+    return { warnings: [], error: `cannot reach Elasticsearch (${describeEsConfig(config.elasticsearch)}): ${esErrorMessage(e)}` };
+  }
   const rules = report.rules.filter((r) => r.enabled);
   try {
     // No separate probe: the API key eqlwatch needs has no cluster privilege. When no rule could be checked
@@ -106,7 +113,7 @@ async function checkCluster(config: Config, report: LoadReport): Promise<{ warni
     }
     return { warnings, error: null };
   } finally {
-    await client.close();
+    await closeEsClient(client);
   }
 }
 

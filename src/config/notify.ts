@@ -31,6 +31,14 @@ export type SecretRef = z.infer<typeof secretRefSchema>;
 const severity = z.enum(['low', 'medium', 'high', 'critical']);
 const address = z.string().min(3).regex(/^[^\r\n]+$/, 'addresses must be single-line');
 
+/** Who a channel trusts: the public CAs by default, verified; every channel takes the same two keys. */
+const tlsTrust = {
+  /** Verify the server certificate (turn off only for a test server). */
+  tlsRejectUnauthorized: z.boolean().default(true),
+  /** PEM file of the CA(s) to trust instead of the public ones (a private relay or receiver). */
+  caFile: z.string().min(1).optional(),
+};
+
 export const emailChannelSchema = z.strictObject({
   type: z.literal('email'),
   host: z.string().min(1),
@@ -39,10 +47,7 @@ export const emailChannelSchema = z.strictObject({
   secure: z.boolean().default(false),
   /** Refuse to send unless the server upgrades with STARTTLS (ignored when `secure`). */
   requireTLS: z.boolean().default(true),
-  /** Verify the server certificate (turn off only for a test server). */
-  tlsRejectUnauthorized: z.boolean().default(true),
-  /** PEM file of an extra CA to trust (private relay). */
-  caFile: z.string().optional(),
+  ...tlsTrust,
   auth: z.strictObject({ user: secretRefSchema, pass: secretRefSchema }).optional(),
   from: address,
   to: z.array(address).min(1),
@@ -55,6 +60,7 @@ export const slackChannelSchema = z.strictObject({
   type: z.literal('slack'),
   /** Incoming-webhook URL; a secret, so usually `{ env: … }` or `{ file: … }`. */
   webhookUrl: secretRefSchema,
+  ...tlsTrust,
   timeout: duration.default(10_000),
 });
 
@@ -64,6 +70,7 @@ export const webhookChannelSchema = z.strictObject({
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are tokens'), secretRefSchema).default({}),
   /** HMAC-SHA256 key for the X-Eqlwatch-Signature header. */
   secret: secretRefSchema.optional(),
+  ...tlsTrust,
   timeout: duration.default(10_000),
 });
 

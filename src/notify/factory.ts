@@ -5,6 +5,7 @@ import type { Channel } from './channels/channel.js';
 import { EmailChannel } from './channels/email.js';
 import { SlackChannel } from './channels/slack.js';
 import { WebhookChannel } from './channels/webhook.js';
+import { trustDispatcher } from './channels/http.js';
 import type { DeliverOptions } from './dispatch.js';
 import type { RenderOptions } from './render/common.js';
 import { resolveSecret } from './secrets.js';
@@ -17,6 +18,9 @@ export function renderOptions(cfg: NotifyConfig, subjectPrefix = '[eqlwatch]'): 
   };
 }
 
+/** The CA file's PEM, read when the channel is built (a rotated file is picked up on restart). */
+const caPem = (c: ChannelConfig): string | undefined => (c.caFile ? readFileSync(c.caFile, 'utf8') : undefined);
+
 export function buildChannel(name: string, c: ChannelConfig, cfg: NotifyConfig, env: NodeJS.ProcessEnv = process.env): Channel {
   switch (c.type) {
     case 'email':
@@ -27,7 +31,7 @@ export function buildChannel(name: string, c: ChannelConfig, cfg: NotifyConfig, 
         secure: c.secure,
         requireTLS: c.requireTLS,
         tlsRejectUnauthorized: c.tlsRejectUnauthorized,
-        ca: c.caFile ? readFileSync(c.caFile, 'utf8') : undefined,
+        ca: caPem(c),
         auth: c.auth ? { user: resolveSecret(c.auth.user, env), pass: resolveSecret(c.auth.pass, env) } : undefined,
         from: c.from,
         to: c.to,
@@ -36,7 +40,13 @@ export function buildChannel(name: string, c: ChannelConfig, cfg: NotifyConfig, 
         render: renderOptions(cfg, c.subjectPrefix),
       });
     case 'slack':
-      return new SlackChannel({ name, webhookUrl: resolveSecret(c.webhookUrl, env), timeoutMs: c.timeout, render: renderOptions(cfg) });
+      return new SlackChannel({
+        name,
+        webhookUrl: resolveSecret(c.webhookUrl, env),
+        timeoutMs: c.timeout,
+        render: renderOptions(cfg),
+        dispatcher: trustDispatcher({ ca: caPem(c), rejectUnauthorized: c.tlsRejectUnauthorized }),
+      });
     case 'webhook':
       return new WebhookChannel({
         name,
@@ -45,6 +55,7 @@ export function buildChannel(name: string, c: ChannelConfig, cfg: NotifyConfig, 
         secret: c.secret ? resolveSecret(c.secret, env) : undefined,
         timeoutMs: c.timeout,
         render: renderOptions(cfg),
+        dispatcher: trustDispatcher({ ca: caPem(c), rejectUnauthorized: c.tlsRejectUnauthorized }),
       });
   }
 }

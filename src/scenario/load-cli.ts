@@ -55,7 +55,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 2;
   }
   const config = esConfigFromEnv({ ...env, ES_URL: env.ES_URL || 'http://127.0.0.1:9200' });
-  const client = createEsClient(config);
+  let client: Awaited<ReturnType<typeof createEsClient>>;
+  try {
+    client = await createEsClient(config);
+  } catch (err) {
+    process.stderr.write(`scenario load failed: ${(err as Error).message}\n`);
+    return 1;
+  }
   try {
     const scenario = recentScenario({ events: opts.events, attacks: opts.attacks, seed: opts.seed, now: Date.now() });
     process.stdout.write(`loading ${scenario.events.length} events (${scenario.attacks.length} attacks, seed ${scenario.options.seed}) into ${describeEsConfig(config)}\n`);

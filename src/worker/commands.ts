@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createEsClient } from '../es/client.js';
+import { closeEsClient, createEsClient, esErrorMessage, EsSecretError } from '../es/client.js';
+import { EsTrustError, tlsHint } from '../es/tls-trust.js';
 import { describeEsConfig } from '../config/es.js';
 import { ensureAlertsIndex } from '../es/alerts-template.js';
 import { ensurePromotionTarget, type PromotionTarget } from '../es/promotion-target.js';
@@ -66,7 +67,21 @@ async function load(opts: { config?: string; rules?: string }): Promise<Loaded |
   for (const s of report.skipped) logger.warn({ 'file.path': s.file }, `skipped ${s.file}: ${s.reason}`);
   const rules = report.rules.filter((r) => r.enabled).map((r) => prepareRule(r));
   logger.info({ rules: rules.length, invalid: report.errors.length, skipped: report.skipped.length }, `loaded ${rules.length} enabled rule(s) from ${rulesDir}; connecting to Elasticsearch ${describeEsConfig(config.elasticsearch)}`);
-  return { config, logger, client: createEsClient(config.elasticsearch), rules, ruleErrors: report.errors.length };
+  const client = await clientOrNull(config, logger);
+  if (client === null) return 1;
+  return { config, logger, client, rules, ruleErrors: report.errors.length };
+}
+
+/** The client, or null after logging why it cannot be made (a secret that cannot be read, a CA pin not honoured). */
+async function clientOrNull(config: Config, logger?: Logger): Promise<Client | null> {
+  try {
+    return await createEsClient(config.elasticsearch);
+  } catch (err) {
+    if (!(err instanceof EsTrustError || err instanceof EsSecretError)) throw err;
+    logger?.fatal({ 'error.message': err.message, 'error.type': err.name }, err.message);
+    process.stderr.write(`eqlwatch: ${err.message}\n`);
+    return null;
+  }
 }
 
 function notifyConfig(config: Config): NotifyConfig {
@@ -229,9 +244,10 @@ async function startServices(l: Loaded, metrics: Metrics): Promise<Awaited<Retur
     return services;
   } catch (err) {
     const e = err as Error;
-    l.logger.fatal({ 'error.message': e.message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${e.message}`);
-    process.stderr.write(`eqlwatch: cannot use Elasticsearch (${describeEsConfig(l.config.elasticsearch)}): ${e.message}\n` +
-      'hint: check elasticsearch.node / ES_URL and the credentials; "eqlwatch validate" checks the config\n');
+    const message = esErrorMessage(err);
+    l.logger.fatal({ 'error.message': message, 'error.type': e.name }, `cannot prepare the alerts, state and outbox indices: ${message}`);
+    process.stderr.write(`eqlwatch: cannot use Elasticsearch (${describeEsConfig(l.config.elasticsearch)}): ${message}\n` +
+      `hint: ${tlsHint(message) ?? 'check elasticsearch.node / ES_URL and the credentials; "eqlwatch validate" checks the config'}\n`);
     return null;
   }
 }
@@ -252,7 +268,7 @@ export async function onceCommand(opts: { config?: string; rules?: string; only:
     await services.deliver();
     return failed > 0 || l.ruleErrors > 0 ? 1 : 0;
   } finally {
-    await l.client.close();
+    await closeEsClient(l.client);
   }
 }
 
@@ -292,7 +308,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   const metrics = new Metrics({ processMetrics: true });
   const services = await startServices(l, metrics);
   if (services === null) {
-    await l.client.close();
+    await closeEsClient(l.client);
     return 1;
   }
   const groups = groupsOf(l.rules, config);
@@ -331,7 +347,7 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
   clearInterval(heartbeat);
   await scheduler.stop();
   await ops?.close();
-  await l.client.close();
+  await closeEsClient(l.client);
   logger.info('eqlwatch worker stopped');
   return 0;
 }
@@ -339,7 +355,8 @@ export async function runCommand(opts: { config?: string; rules?: string }): Pro
 export async function setupCommand(opts: { config?: string }): Promise<number> {
   const config = configOrExitCode(opts.config);
   if (typeof config === 'number') return config;
-  const client = createEsClient(config.elasticsearch);
+  const client = await clientOrNull(config);
+  if (client === null) return 1;
   const out = (s: string) => process.stdout.write(`${s}\n`);
   try {
     const idx = await ensureAlertsIndex(client, { alias: config.alerts.index });
@@ -363,10 +380,11 @@ export async function setupCommand(opts: { config?: string }): Promise<number> {
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`eqlwatch setup failed: ${(err as Error).message}\nhint: check elasticsearch.node / ES_URL and credentials (eqlwatch validate checks the config)\n`);
+    const message = esErrorMessage(err);
+    process.stderr.write(`eqlwatch setup failed: ${message}\nhint: ${tlsHint(message) ?? 'check elasticsearch.node / ES_URL and credentials (eqlwatch validate checks the config)'}\n`);
     return 1;
   } finally {
-    await client.close();
+    await closeEsClient(client);
   }
 }
 

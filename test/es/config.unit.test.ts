@@ -1,7 +1,8 @@
 /** Connection config: validation, env mapping, secret resolution and redaction (no cluster needed). */
 import { describe, expect, it } from 'vitest';
 import { describeEsConfig, esConfigFromEnv, parseEsConfig, redactUrl } from '../../src/config/es.js';
-import { createEsClient, esClientOptions, EsSecretError, type SecretSources } from '../../src/es/client.js';
+import { createEsClient, esClientOptions, esErrorMessage, EsSecretError, needsPinnedCa, type SecretSources } from '../../src/es/client.js';
+import { EsTrustError, tlsHint } from '../../src/es/tls-trust.js';
 
 const API_KEY = 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==';
 const PASSWORD = 's3cr3t-p@ss';
@@ -137,8 +138,37 @@ describe('secrets and redaction', () => {
   });
 
   it('createEsClient builds a client for the configured node without contacting it', async () => {
-    const client = createEsClient(parseEsConfig({ node: 'http://127.0.0.1:9' }), sources({}));
+    const client = await createEsClient(parseEsConfig({ node: 'http://127.0.0.1:9' }), sources({}));
     expect(client.connectionPool.connections.map((c) => c.url.toString())).toEqual(['http://127.0.0.1:9/']);
     await client.close();
+  });
+});
+
+describe('TLS trust options', () => {
+  const FP = 'AB:'.repeat(31) + 'AB';
+  it('a fingerprint alone, verification on: the pinned CA read from the cluster becomes the trusted CA', () => {
+    const cfg = parseEsConfig({ node: 'https://a:9200', tls: { caFingerprint: FP } });
+    expect(needsPinnedCa(cfg)).toBe(true);
+    // Never silently unverified: without the CA read from the cluster there is no client.
+    expect(() => esClientOptions(cfg, sources({}))).toThrow(EsTrustError);
+    const opts = esClientOptions(cfg, sources({}), 'PINNED PEM');
+    expect(opts.tls).toEqual({ rejectUnauthorized: true, ca: 'PINNED PEM' });
+    expect(opts.caFingerprint).toBe('AB'.repeat(32));
+  });
+
+  it('a CA file (with or without a pin) and verification turned off need nothing from the cluster', () => {
+    expect(needsPinnedCa(parseEsConfig({ node: 'https://a:9200', tls: { caFile: '/ca', caFingerprint: FP } }))).toBe(false);
+    expect(needsPinnedCa(parseEsConfig({ node: 'https://a:9200', tls: { caFingerprint: FP, rejectUnauthorized: false } }))).toBe(false);
+    expect(needsPinnedCa(parseEsConfig({ node: 'https://a:9200' }))).toBe(false);
+  });
+
+  it('errors name the HTTP status even when Elasticsearch sent no body, and TLS failures get a hint', () => {
+    expect(esErrorMessage({ message: '', meta: { statusCode: 401 } })).toBe('HTTP 401: authentication failed: check the API key, or the user name and password');
+    expect(esErrorMessage({ message: 'security_exception', meta: { statusCode: 403 } })).toMatch(/^HTTP 403: security_exception: the credentials lack a privilege/);
+    expect(esErrorMessage(new Error('connect ECONNREFUSED'))).toBe('connect ECONNREFUSED');
+    expect(tlsHint('self-signed certificate in certificate chain')).toMatch(/caFile/);
+    expect(tlsHint('certificate has expired')).toMatch(/validity period/);
+    expect(tlsHint("Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list")).toMatch(/subjectAltName/);
+    expect(tlsHint('connect ECONNREFUSED')).toBeUndefined();
   });
 });

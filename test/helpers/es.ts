@@ -9,10 +9,10 @@
  * `inject('esUrl')` is provided.
  */
 import { randomBytes } from 'node:crypto';
-import type { Client } from '@elastic/elasticsearch';
+import { Client } from '@elastic/elasticsearch';
 import { afterAll, inject } from 'vitest';
 import { esConfigFromEnv } from '../../src/config/es.js';
-import { createEsClient } from '../../src/es/client.js';
+import { esClientOptions } from '../../src/es/client.js';
 
 /** URL of the test cluster (from globalSetup; falls back to ES_URL for ad-hoc runs). */
 export function esUrl(): string {
@@ -29,9 +29,12 @@ export function esUrl(): string {
   return url;
 }
 
-/** A client for the test cluster; auth/TLS come from the ES_* variables when ES_URL points elsewhere. */
+/**
+ * A client for the test cluster; auth/TLS come from the ES_* variables when ES_URL points elsewhere (a CA file,
+ * not a fingerprint-only pin: that needs the asynchronous createEsClient).
+ */
 export function esTestClient(): Client {
-  return createEsClient(esConfigFromEnv({ ...process.env, ES_URL: esUrl(), ES_CLOUD_ID: undefined }));
+  return new Client(esClientOptions(esConfigFromEnv({ ...process.env, ES_URL: esUrl(), ES_CLOUD_ID: undefined })));
 }
 
 /** A name no other test (or concurrent test run) uses: `eqlwatch-test-<prefix>-<random>`. */

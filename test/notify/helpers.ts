@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,7 +115,8 @@ export interface HttpReceiver {
   start(): Promise<void>;
 }
 
-export async function startHttpReceiver(respond: Responder = () => ({ status: 200, body: 'ok' })): Promise<HttpReceiver> {
+/** `tls`: serve HTTPS with this key and certificate chain (leaf first). */
+export async function startHttpReceiver(respond: Responder = () => ({ status: 200, body: 'ok' }), opts: { tls?: { key: string; cert: string } } = {}): Promise<HttpReceiver> {
   const rec: HttpReceiver = {
     url: '',
     port: 0,
@@ -132,7 +134,7 @@ export async function startHttpReceiver(respond: Responder = () => ({ status: 20
       });
     },
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -150,11 +152,14 @@ export async function startHttpReceiver(respond: Responder = () => ({ status: 20
       res.writeHead(out.status, { 'content-type': 'text/plain', ...(out.headers ?? {}) });
       res.end(out.body ?? '');
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+  // A client that refuses the certificate aborts the handshake; that is its decision, not a receiver error.
+  server.on('tlsClientError', () => undefined);
   server.keepAliveTimeout = 100;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   rec.port = (server.address() as AddressInfo).port;
-  rec.url = `http://127.0.0.1:${rec.port}/hook`;
+  rec.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${rec.port}/hook`;
   return rec;
 }
 

@@ -36,10 +36,11 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-export function startWorker(args: string[], env: Record<string, string | undefined> = {}): WorkerProcess {
+/** `nodeArgs`: options for node itself, before the script (e.g. `--import` of a probe, bench/soak.ts). */
+export function startWorker(args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): WorkerProcess {
   const fullEnv: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const lines: string[] = [];
   const logs: LogRecord[] = [];

@@ -73,7 +73,7 @@ describe('start check against the cluster', () => {
   });
 
   it('an unreachable cluster is a warning per rule, not a crash', async () => {
-    const down = createEsClient(esConfigFromEnv({ ES_URL: 'http://127.0.0.1:1', ES_MAX_RETRIES: '0', ES_REQUEST_TIMEOUT: '2000' }));
+    const down = await createEsClient(esConfigFromEnv({ ES_URL: 'http://127.0.0.1:1', ES_MAX_RETRIES: '0', ES_REQUEST_TIMEOUT: '2000' }));
     try {
       const warnings = await preflightRules(down, loaded().slice(0, 2));
       expect(warnings.map((w) => w.problem)).toEqual(['check_failed', 'check_failed']);

@@ -1,8 +1,24 @@
-/** JSON POST with a timeout; maps HTTP outcomes to DeliveryError. Shared by Slack and webhook channels. */
+/**
+ * JSON POST with a timeout over undici (Node's own HTTP client, here with its Agent for the channel's TLS
+ * trust); maps HTTP outcomes to DeliveryError. Shared by Slack and webhook channels.
+ */
+import { Agent, fetch, type Dispatcher, type Response } from 'undici';
 import { DeliveryError, parseRetryAfter } from './channel.js';
 import { plainText, truncateBytes } from '../render/escape.js';
 
-export async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, what: string): Promise<void> {
+export interface TlsTrust {
+  /** PEM of the CA(s) to trust instead of the public ones. */
+  ca?: string | undefined;
+  rejectUnauthorized: boolean;
+}
+
+/** A dispatcher for a channel that trusts other than the public CAs; undefined for the default (public CAs, verified). */
+export function trustDispatcher(t: TlsTrust): Dispatcher | undefined {
+  if (t.ca === undefined && t.rejectUnauthorized) return undefined;
+  return new Agent({ connect: { rejectUnauthorized: t.rejectUnauthorized, ...(t.ca !== undefined ? { ca: t.ca } : {}) } });
+}
+
+export async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, what: string, dispatcher?: Dispatcher): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -11,6 +27,7 @@ export async function postJson(url: string, body: string, headers: Record<string
       body,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'error',
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (e) {
     const err = e as Error;

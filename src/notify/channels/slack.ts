@@ -1,4 +1,5 @@
 /** Slack incoming webhook: POST the Block Kit message as JSON. */
+import type { Dispatcher } from 'undici';
 import type { Channel, Deliverable } from './channel.js';
 import { postJson } from './http.js';
 import { jsonText } from '../render/escape.js';
@@ -10,6 +11,8 @@ export interface SlackChannelOptions {
   webhookUrl: string;
   timeoutMs: number;
   render: RenderOptions;
+  /** For a receiver behind a private CA, or with verification off (http.ts `trustDispatcher`). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 export class SlackChannel implements Channel {
@@ -21,6 +24,10 @@ export class SlackChannel implements Channel {
 
   async send(d: Deliverable): Promise<void> {
     const msg = renderSlack({ notificationId: d.notificationId, payload: d.payload, suppressed: d.suppressed }, this.opts.render);
-    await postJson(this.opts.webhookUrl, jsonText(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`);
+    await postJson(this.opts.webhookUrl, jsonText(msg), {}, this.opts.timeoutMs, `slack channel ${this.name}`, this.opts.dispatcher);
+  }
+
+  async close(): Promise<void> {
+    await this.opts.dispatcher?.close();
   }
 }

@@ -1,4 +1,5 @@
 /** Generic JSON webhook with custom headers and an HMAC-SHA256 signature over the raw body. */
+import type { Dispatcher } from 'undici';
 import type { Channel, Deliverable } from './channel.js';
 import { postJson } from './http.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
@@ -13,6 +14,8 @@ export interface WebhookChannelOptions {
   secret?: string | undefined;
   timeoutMs: number;
   render: RenderOptions;
+  /** For a receiver behind a private CA, or with verification off (http.ts `trustDispatcher`). */
+  dispatcher?: Dispatcher | undefined;
   /** Clock for the signature timestamp (tests). */
   now?: () => number;
 }
@@ -35,6 +38,10 @@ export class WebhookChannel implements Channel {
       'X-Eqlwatch-Alert-Count': String(d.payload.total),
     };
     if (this.opts.secret) headers[SIGNATURE_HEADER] = signBody(this.opts.secret, body, Math.floor((this.opts.now ?? Date.now)() / 1000));
-    await postJson(this.opts.url, body, headers, this.opts.timeoutMs, `webhook channel ${this.name}`);
+    await postJson(this.opts.url, body, headers, this.opts.timeoutMs, `webhook channel ${this.name}`, this.opts.dispatcher);
+  }
+
+  async close(): Promise<void> {
+    await this.opts.dispatcher?.close();
   }
 }

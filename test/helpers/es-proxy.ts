@@ -1,0 +1,170 @@
+/**
+ * A proxy in front of the real Elasticsearch node, for tests and benchmarks that need what the test node
+ * cannot do itself:
+ *  - terminate TLS with a given certificate chain (the test node has no x-pack security), recording the
+ *    `Authorization` header of every request it forwards, and optionally answering 401 like a secured
+ *    cluster when that header is not the expected one;
+ *  - inject faults between a worker and the node: refuse connections, stall, reset, answer 429/503, add
+ *    latency (`setFault`).
+ * Requests are forwarded unchanged (method, path, headers, body) over HTTP to `target`.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Fault =
+  | { kind: 'none' }
+  /** Every request waits this long before it is forwarded. */
+  | { kind: 'latency'; ms: number }
+  /** Answered by the proxy with this status (an overloaded or restarting cluster), never forwarded. */
+  | { kind: 'status'; status: 429 | 503 }
+  /** Requests are accepted and never answered (until the fault ends: then their sockets are destroyed). */
+  | { kind: 'stall' }
+  /** The connection is reset as soon as a request arrives. */
+  | { kind: 'reset' }
+  /** Nothing listens: connecting fails with ECONNREFUSED. */
+  | { kind: 'refuse' };
+
+export type FaultKind = Fault['kind'];
+
+export interface EsProxyOptions {
+  /** Serve HTTPS with this key and chain (leaf first); plain HTTP when absent. */
+  tls?: { key: string; chain: string };
+  /** Answer 401 (as a secured cluster does) to requests whose Authorization header is not this. */
+  requireAuthorization?: string;
+  /** Host to listen on (default 127.0.0.1). */
+  host?: string;
+}
+
+export interface EsProxy {
+  /** `http(s)://<host>:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Authorization header of every request that reached the proxy over HTTP (undefined: none sent). */
+  readonly authorizations: (string | undefined)[];
+  /** TLS handshakes completed (a refused client never completes one, or sends no request after it). */
+  readonly handshakes: number;
+  /** Requests forwarded to the node, and requests the current faults answered or broke, by kind. */
+  readonly counts: { forwarded: number } & Partial<Record<FaultKind | 'unauthorized', number>>;
+  setFault(f: Fault): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startEsProxy(target: string, o: EsProxyOptions = {}): Promise<EsProxy> {
+  const upstream = new URL(target);
+  // One upstream connection per request: a kept-alive socket that the node closed while idle would turn into a
+  // reset nobody injected.
+  const agent = new http.Agent({ keepAlive: false });
+  const host = o.host ?? '127.0.0.1';
+  const sockets = new Set<Socket>();
+  const stalled = new Set<http.ServerResponse>();
+  let fault: Fault = { kind: 'none' };
+  let handshakes = 0;
+  const authorizations: (string | undefined)[] = [];
+  const counts: EsProxy['counts'] = { forwarded: 0 };
+  const count = (k: FaultKind | 'unauthorized') => (counts[k] = (counts[k] ?? 0) + 1);
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    counts.forwarded++;
+    const up = http.request(
+      { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  };
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    authorizations.push(req.headers.authorization);
+    if (o.requireAuthorization !== undefined && req.headers.authorization !== o.requireAuthorization) {
+      count('unauthorized');
+      req.resume();
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'ApiKey, Basic realm="security"' });
+      res.end(JSON.stringify({ error: { type: 'security_exception', reason: 'unable to authenticate user [unknown] for REST request' }, status: 401 }));
+      return;
+    }
+    const f = fault;
+    switch (f.kind) {
+      case 'none':
+        return forward(req, res);
+      case 'latency':
+        count('latency');
+        setTimeout(() => forward(req, res), f.ms);
+        return;
+      case 'status':
+        count('status');
+        req.resume();
+        res.writeHead(f.status, { 'content-type': 'application/json', ...(f.status === 429 ? { 'retry-after': '1' } : {}) });
+        res.end(JSON.stringify({ error: { type: f.status === 429 ? 'es_rejected_execution_exception' : 'unavailable', reason: 'injected by the test proxy' }, status: f.status }));
+        return;
+      case 'stall':
+        count('stall');
+        req.resume();
+        stalled.add(res);
+        res.on('close', () => stalled.delete(res));
+        return;
+      case 'reset':
+      case 'refuse':
+        count(f.kind);
+        req.socket.destroy();
+        return;
+    }
+  };
+
+  const server = o.tls ? https.createServer({ key: o.tls.key, cert: o.tls.chain }, handler) : http.createServer(handler);
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('secureConnection', () => handshakes++);
+  // A refused handshake is the client's doing; it must not crash the proxy.
+  server.on('tlsClientError', () => undefined);
+
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = async () => {
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
+  let listening = true;
+
+  return {
+    url: `${o.tls ? 'https' : 'http'}://${host}:${port}`,
+    port,
+    authorizations,
+    get handshakes() {
+      return handshakes;
+    },
+    counts,
+    async setFault(f) {
+      const previous = fault;
+      fault = f;
+      if (previous.kind === 'stall' && f.kind !== 'stall') for (const res of stalled) res.destroy();
+      if (f.kind === 'refuse' && listening) {
+        listening = false;
+        await stopListening();
+      } else if (f.kind !== 'refuse' && !listening) {
+        await listen(port);
+        listening = true;
+      }
+    },
+    async close() {
+      for (const res of stalled) res.destroy();
+      if (listening) await stopListening();
+      agent.destroy();
+    },
+  };
+}
