@@ -91,11 +91,12 @@ export async function kibanaWindow(client: Client, rule: Rule, o: WindowOptions,
     const windowRule: Rule = { ...rule, id: `${rule.id}-window`, index: [indices.process, indices.audit], lookbackMs: o.spanMs + 60_000 };
     const p = prepareRule(windowRule);
     const store = new EsStateStore(client, { index: names.state });
-    await store.ensureIndex();
-    await ensureAlertsIndex(client, { alias: names.alerts });
     const runs: WindowResult['runs'] = [];
     for (let it = 0; it < 3; it++) {
-      await client.deleteByQuery({ index: [names.state, `${names.alerts}*`], query: { match_all: {} }, refresh: true, conflicts: 'proceed' });
+      // Each iteration a first run: no state, no alerts (this node has no delete-by-query: the indices are made anew).
+      await client.indices.delete({ index: [names.state, `${names.alerts}*`], ignore_unavailable: true, allow_no_indices: true });
+      await store.ensureIndex();
+      await ensureAlertsIndex(client, { alias: names.alerts });
       const requests: Record<string, number> = {};
       const onResponse = (_e: unknown, ev: { meta?: { request?: { params?: { path?: string; method?: string } } } } | null) => {
         const path = ev?.meta?.request?.params?.path ?? '?';

@@ -50,6 +50,8 @@ export class Member {
   private readonly evictedBefore: number;
   private coverage: Coverage;
   private audit: Audit = { grown: [], olderAdded: 0, removed: 0, rebaselined: false };
+  /** Stretches read again after a rebaseline (single-event rules; see `applyCounts`). */
+  private recheck: Stretch[] = [];
   private freshCounts: number[] = [];
   private repairs: Repair[];
   private frontier: number | null;
@@ -172,7 +174,12 @@ export class Member {
     this.coverage = compared.coverage;
     this.audit = compared.audit;
     if (this.audit.rebaselined) {
-      this.log.info({ 'rule.id': this.rule.id }, `rule ${this.rule.name}: its candidate filter changed (mappings or rule edited); the late-arrival audit starts a new baseline`);
+      // Counts under another filter cannot be compared, so documents that became searchable since the last run
+      // would go unseen. Those within the tolerance have a window time after the last audit minus L: a
+      // single-event rule reads those stretches again (what it alerted already is a duplicate, not written twice).
+      // Sequence rules have not read that time yet (they read up to now − L).
+      if (this.kind === 'event') this.recheck = previous.ranges.filter((r) => r.to > previous.auditedAt - s.latenessMs).map((r) => ({ from: r.from, to: r.to }));
+      this.log.info({ 'rule.id': this.rule.id, rechecked: this.recheck.length }, `rule ${this.rule.name}: its candidate filter changed (mappings or rule edited); the late-arrival audit starts a new baseline${this.recheck.length > 0 ? `, and the ${this.recheck.length} stretch(es) within the lateness tolerance are read again` : ''}`);
     }
     if (this.plan.gap) {
       this.coverage = addRange(this.coverage, { ...this.plan.gap, count: this.freshCounts.shift()! });
@@ -197,7 +204,7 @@ export class Member {
 
   async lateWork(): Promise<void> {
     if (this.kind !== 'event') return;
-    for (const g of this.audit.grown) {
+    for (const g of [...this.audit.grown, ...this.recheck]) {
       const fresh = await evaluateFresh(this.ctx, g);
       this.late.eventsRead += fresh.eventsRead;
       this.lateMatches.push(...fresh.matches);
