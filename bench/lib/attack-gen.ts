@@ -304,11 +304,19 @@ function solveStage(i: AttackInput, category: string | null, cond: Expr, fixed: 
       if (kind !== 'process') freshIds(doc, i.prng);
       else freshProcess(doc, i.prng, fixed);
       if (category !== null) setPath(doc, i.categoryField, [category]);
+      // A document as its integration writes it: file events in the file data stream, process events in the
+      // process one, audit events without either category.
+      if (!fitsKind(kind, values(doc, i.categoryField))) continue;
       if (passes(doc)) return { kind, doc };
       if (++tried >= 50) break;
     }
   }
   return null;
+}
+
+function fitsKind(kind: DocKind, categories: unknown[]): boolean {
+  if (kind === 'audit') return !categories.some((c) => c === 'process' || c === 'file');
+  return categories.length > 0 && categories.every((c) => c === kind);
 }
 
 function mentionsAudit(e: Expr): boolean {

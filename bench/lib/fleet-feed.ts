@@ -52,8 +52,8 @@ export function buildFeed(o: FeedOptions): Feed {
   const started = performance.now();
   const prng = new Prng(o.seed + 7);
   const spanMs = (o.minutes + 2) * 60_000;
-  // Activities start until two minutes before the scenario's end: its first `minutes` hold a steady rate.
-  const scenario = generateScenario({ events: Math.round((o.rate * spanMs) / 1000), attacks: Math.max(1, Math.round(o.minutes)), start: 0, spanMs, seed: o.seed });
+  // Activities start until two minutes before the scenario's end: its first `minutes` hold (nearly) all its events.
+  const scenario = generateScenario({ events: Math.round(o.rate * o.minutes * 60), attacks: Math.max(1, Math.round(o.minutes)), start: 0, spanMs, seed: o.seed });
   const endRel = o.minutes * 60_000;
   const kindOf: Record<string, DocKind> = { [PROCESS_INDEX]: 'process', [AUDIT_INDEX]: 'audit' };
   const docs: FeedDoc[] = [];

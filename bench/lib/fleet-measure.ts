@@ -27,6 +27,8 @@ export interface Request {
 /** The proxy's exchanges as requests, with the documents of searches and mgets counted from their bodies. */
 export class RequestLog {
   readonly requests: Request[] = [];
+  /** Distinct documents (index/id) the searches and mgets returned. */
+  readonly distinct = new Set<string>();
 
   static captures(_method: string, path: string): boolean {
     return /\/(_search|_mget)\b/.test(path);
@@ -37,8 +39,11 @@ export class RequestLog {
     if (e.body && e.status === 200) {
       try {
         const raw = decode(e.body, e.contentEncoding);
-        const parsed = JSON.parse(raw.toString('utf8')) as { hits?: { hits?: unknown[] }; docs?: { found?: boolean }[] };
-        docs = parsed.hits?.hits?.length ?? parsed.docs?.filter((d) => d.found !== false).length ?? 0;
+        type Ref = { _index: string; _id: string; found?: boolean };
+        const parsed = JSON.parse(raw.toString('utf8')) as { hits?: { hits?: Ref[] }; docs?: Ref[] };
+        const refs = parsed.hits?.hits ?? parsed.docs?.filter((d) => d.found !== false) ?? [];
+        docs = refs.length;
+        for (const r of refs) this.distinct.add(`${r._index}/${r._id}`);
       } catch {
         docs = 0;
       }

@@ -110,7 +110,7 @@ export async function kibanaWindow(client: Client, rule: Rule, o: WindowOptions,
       try {
         result = await executeRule(
           {
-            client, store, logger: createLogger({ level: 'warn' }), workerId: 'fleet-window', alertsIndex: names.alerts, spaceId: 'default', kibanaUrl: null, now: () => end,
+            client, store, logger: createLogger({ level: 'error' }), workerId: 'fleet-window', alertsIndex: names.alerts, spaceId: 'default', kibanaUrl: null, now: () => end,
             settings: { ingestDelayMs: 0, latenessMs: 0, auditHorizonMs: 24 * 3_600_000, maxWindowMs: 3_600_000, maxCatchupMs: 24 * 3_600_000, leaseTtlMs: 120_000, pageSize: 1000, maxPendingSequences: 10_000 },
           },
           p,
