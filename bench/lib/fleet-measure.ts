@@ -22,6 +22,8 @@ export interface Request {
   bytes: number;
   /** Documents returned (hits of a search, docs of an mget). */
   docs: number;
+  /** Time from the request reaching the proxy to its response's end. */
+  ms: number;
 }
 
 /** The proxy's exchanges as requests, with the documents of searches and mgets counted from their bodies. */
@@ -36,11 +38,14 @@ export class RequestLog {
 
   add(e: Exchange): void {
     let docs = 0;
+    let kind = requestKind(e.method, e.path);
     if (e.body && e.status === 200) {
       try {
         const raw = decode(e.body, e.contentEncoding);
         type Ref = { _index: string; _id: string; found?: boolean };
-        const parsed = JSON.parse(raw.toString('utf8')) as { hits?: { hits?: Ref[] }; docs?: Ref[] };
+        const parsed = JSON.parse(raw.toString('utf8')) as { hits?: { hits?: Ref[] }; docs?: Ref[]; aggregations?: unknown };
+        // The late-arrival audit's counts: a search with aggregations and no hits.
+        if (parsed.aggregations !== undefined) kind += ' (counts)';
         const refs = parsed.hits?.hits ?? parsed.docs?.filter((d) => d.found !== false) ?? [];
         docs = refs.length;
         for (const r of refs) this.distinct.add(`${r._index}/${r._id}`);
@@ -48,7 +53,7 @@ export class RequestLog {
         docs = 0;
       }
     }
-    this.requests.push({ t: e.startedAt, kind: requestKind(e.method, e.path), bytes: e.responseBytes, docs });
+    this.requests.push({ t: e.startedAt, kind, bytes: e.responseBytes, docs, ms: e.ms });
   }
 
   between(from: number, to: number): Request[] {

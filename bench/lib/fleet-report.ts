@@ -60,7 +60,15 @@ function figures(r: ModeResult, intervalS: number) {
   const bytes = fetched.reduce((n, q) => n + q.bytes, 0);
   const allWindows = (r.ingestEnd + r.caughtUpS * 1000 - r.t0) / 1000 / intervalS;
   const byKind: Record<string, number> = {};
-  for (const q of steady) byKind[q.kind] = round((byKind[q.kind] ?? 0) + 1 / windows, 2);
+  const msByKind: Record<string, number> = {};
+  for (const q of steady) {
+    byKind[q.kind] = (byKind[q.kind] ?? 0) + 1 / windows;
+    msByKind[q.kind] = (msByKind[q.kind] ?? 0) + q.ms / windows;
+  }
+  for (const k of Object.keys(byKind)) {
+    byKind[k] = round(byKind[k]!, 2);
+    msByKind[k] = round(msByKind[k]!, 0);
+  }
   const single = quantiles(r.latencies.filter((l) => l.kind === 'single').map((l) => l.latencyS));
   const sequence = quantiles(r.latencies.filter((l) => l.kind === 'sequence').map((l) => l.latencyS));
   const all = quantiles(r.latencies.map((l) => l.latencyS));
@@ -68,6 +76,7 @@ function figures(r: ModeResult, intervalS: number) {
     eventsPerS: r.documents / ((r.ingestEnd - r.t0) / 1000),
     requestsPerWindow: steady.length / windows,
     byKind,
+    msByKind,
     docsFetched: docs,
     bytesFetched: bytes,
     docsPerWindow: docs / allWindows,
@@ -133,6 +142,8 @@ export function fleetReport(i: ReportInput) {
     ...rows.map((r) => md(r as (string | number)[])),
     '',
     `Requests per window by kind: ${results.map((r, k) => `${r.mode}: ${JSON.stringify(figs[k]!.byKind)}`).join('; ')}.`,
+    '',
+    `Elasticsearch time per window by kind (ms, summed over concurrent requests): ${results.map((r, k) => `${r.mode}: ${JSON.stringify(figs[k]!.msByKind)}`).join('; ')}.`,
     ...(i.feed.unsatisfied.length > 0 ? ['', `Rules no attack could be generated for: ${i.feed.unsatisfied.map((u) => `${u.name} (${u.reason})`).join('; ')}.`] : []),
     ...(w && bestWindow
       ? ['', `Kibana's timing-out window (${w.events} events, ${w.joinKeys} join keys in ${w.spanMinutes} min, the seed sequence rule): one worker run reads ${bestWindow.eventsRead} events in ${round(bestWindow.wallMs, 0)} ms wall, ${round(bestWindow.cpuMs, 0)} ms of worker CPU (best of ${w.runs.length}: ${w.runs.map((r) => `${round(r.wallMs, 0)} ms / ${round(r.cpuMs, 0)} ms CPU`).join(', ')}), requests ${JSON.stringify(bestWindow.requests)}; alerts ${w.alertsWritten} written, ${w.alertsExpected} expected by replay.`]
@@ -157,6 +168,7 @@ export function fleetReport(i: ReportInput) {
         events_per_s: round(f.eventsPerS, 0),
         requests_per_window: round(f.requestsPerWindow, 1),
         requests_per_window_by_kind: f.byKind,
+        es_ms_per_window_by_kind: f.msByKind,
         docs_fetched_per_window: round(f.docsPerWindow, 1),
         bytes_fetched_per_window: round(f.bytesPerWindow, 0),
         candidates_union_per_window: round(f.unionPerWindow, 1),
