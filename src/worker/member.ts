@@ -141,21 +141,27 @@ export class Member {
     return [{ from: null, to: this.before }, ...this.coverage.ranges, ...fresh];
   }
 
-  /** One bucket query per stretch: base AND count filter AND the stretch. */
-  countBuckets(): QueryDsl[] {
-    return this.countStretches().map((r) => and([this.field.base, this.countFilter, this.field.stretch(r.from, r.to)]));
+  /**
+   * The audit's count query: base AND count filter, with one bucket per stretch. The filter is evaluated once and
+   * the stretches (time ranges) only over what it matched: counting it once per bucket made the audit the
+   * largest cost of a near-real-time run (bench:fleet, 54 rules every 5 s).
+   */
+  countQuery(): { filter: QueryDsl; buckets: QueryDsl[] } {
+    return { filter: and([this.field.base, this.countFilter]), buckets: this.countStretches().map((r) => this.field.stretch(r.from, r.to)) };
   }
 
   /** This member's counts on its own (after a group's count request was rejected), with its fallback. */
   async countAlone(): Promise<number[]> {
     try {
-      return await this.ctx.snapshot.counts(MATCH_ALL, this.countBuckets());
+      const q = this.countQuery();
+      return await this.ctx.snapshot.counts(q.filter, q.buckets);
     } catch (e) {
       if (!(e instanceof QueryRejectedError)) throw e;
       this.ctx.onFallback('counting candidates → counting every event', e.reason);
       // Counts under another filter are not comparable: the audit starts a new baseline.
       this.countFilter = MATCH_ALL;
-      return this.ctx.snapshot.counts(MATCH_ALL, this.countBuckets());
+      const q = this.countQuery();
+      return this.ctx.snapshot.counts(q.filter, q.buckets);
     }
   }
 
