@@ -24,7 +24,7 @@
  *
  * Flags (or env): --minutes (FLEET_MINUTES, 3), --rate (FLEET_RATE documents/s, 2000), --attacks-per-rule
  * (FLEET_ATTACKS, 2), --interval (FLEET_INTERVAL s, 5), --lateness (FLEET_LATENESS s, 10), --ingest-delay
- * (FLEET_INGEST_DELAY ms, 0: worker.ingestDelay), --seed (FLEET_SEED, 1),
+ * (FLEET_INGEST_DELAY ms, 1000: worker.ingestDelay, the indices' refresh interval), --seed (FLEET_SEED, 1),
  * --modes (shared,rule-by-rule), --no-window, --no-plot-copy, --json.
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -37,6 +37,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { esConfigFromEnv } from '../src/config/es.js';
 import { closeEsClient, createEsClient } from '../src/es/client.js';
 import { loadRules } from '../src/rules/load.js';
+import { formGroups } from '../src/worker/groups.js';
+import { prepareRule } from '../src/worker/prepared-rule.js';
 import type { Rule } from '../src/rules/schema.js';
 import { cloudDefendFileMappings, cloudDefendProcessMappings, kubernetesAuditMappings } from '../src/scenario/mappings.js';
 import { ensureBuilt } from '../test/cli/run-cli.js';
@@ -97,7 +99,7 @@ function options(): Options {
     attacksPerRule: Math.max(1, intOption(values['attacks-per-rule'], 'FLEET_ATTACKS', 2)),
     intervalS: Math.max(1, intOption(values.interval, 'FLEET_INTERVAL', 5)),
     latenessS: Math.max(1, intOption(values.lateness, 'FLEET_LATENESS', 10)),
-    ingestDelayMs: intOption(values['ingest-delay'], 'FLEET_INGEST_DELAY', 0),
+    ingestDelayMs: intOption(values['ingest-delay'], 'FLEET_INGEST_DELAY', 1000),
     seed: intOption(values.seed, 'FLEET_SEED', 1),
     modes: modes as Mode[],
     window: !values['no-window'],
@@ -360,7 +362,12 @@ async function main(): Promise<number> {
       if (foreignNow.length > 0) throw new Error(`indices matching the rules' patterns appeared: ${foreignNow.join(', ')}`);
       results.push(await runMode(client, node.url, mode, feed, rules, rulesDir, o, stamp));
     }
-    const report = fleetReport({ machine: machine(), options: o, results, window, feed, corpus });
+    const groups = formGroups(rules.map((r) => prepareRule(r)), { shared: true, intervalMs: o.intervalS * 1000 }).map((g) => ({
+      rules: g.rules.length,
+      index: g.rules[0]!.rule.index.join(', '),
+      kind: g.rules[0]!.compiled.kind === 'sequence' ? 'sequence (by @timestamp)' : 'single-event (by arrival)',
+    }));
+    const report = fleetReport({ machine: machine(), options: o, results, window, feed, corpus, groups });
     const json = await writeResults(repoRoot, 'fleet', { ...report.data, stamp });
     const base = json.replace(/\.json$/, '');
     await writeFile(`${base}.md`, report.markdown);

@@ -48,6 +48,8 @@ interface ReportInput {
   window: WindowResult | null;
   feed: Feed;
   corpus: boolean;
+  /** The groups shared scans form (index patterns, read field, rules). */
+  groups: { rules: number; index: string; kind: string }[];
 }
 
 const FETCH_KINDS = /_search|_mget/;
@@ -141,6 +143,8 @@ export function fleetReport(i: ReportInput) {
     md(header.map(() => '---')),
     ...rows.map((r) => md(r as (string | number)[])),
     '',
+    `Groups with shared scans: ${i.groups.map((g) => `${g.rules} ${g.kind} rule(s) on ${g.index}`).join('; ')}.`,
+    '',
     `Requests per window by kind: ${results.map((r, k) => `${r.mode}: ${JSON.stringify(figs[k]!.byKind)}`).join('; ')}.`,
     '',
     `Elasticsearch time per window by kind (ms, summed over concurrent requests): ${results.map((r, k) => `${r.mode}: ${JSON.stringify(figs[k]!.msByKind)}`).join('; ')}.`,
@@ -158,6 +162,7 @@ export function fleetReport(i: ReportInput) {
     options: o,
     ok: problems.length === 0,
     problems,
+    groups: i.groups,
     window: w ? { events: w.events, join_keys: w.joinKeys, span_minutes: w.spanMinutes, wall_ms: round(bestWindow!.wallMs, 0), cpu_ms: round(bestWindow!.cpuMs, 0), events_read: bestWindow!.eventsRead, alerts_expected: w.alertsExpected, alerts_written: w.alertsWritten } : null,
     runs: results.map((r, k) => {
       const f = figs[k]!;
