@@ -163,26 +163,23 @@ export class IndexSchema {
    * JSON types in both the worker and `replay`), undefined when no index maps it.
    */
   evalTypeOf(path: string): FieldType | undefined {
-    let seen: FieldType | undefined;
-    for (const m of this.indices) {
-      const f = m.fields.get(path);
-      if (!f) continue;
-      if (seen === undefined) seen = f.evalType;
-      else if (family(seen) !== family(f.evalType)) return 'unknown';
-      else if (seen !== f.evalType) seen = 'keyword';
-    }
-    return seen;
+    return this.merged(path, (f) => f.evalType);
   }
 
   /** The mapped type across indices, for queries: as `evalTypeOf`, but a `text` field is `text`. */
   queryTypeOf(path: string): FieldType | undefined {
+    return this.merged(path, (f) => f.type);
+  }
+
+  private merged(path: string, typeOf: (f: IndexField) => FieldType): FieldType | undefined {
     let seen: FieldType | undefined;
     for (const m of this.indices) {
       const f = m.fields.get(path);
       if (!f) continue;
-      if (seen === undefined) seen = f.type;
-      else if (family(seen) !== family(f.type)) return 'unknown';
-      else if (seen !== f.type) seen = 'keyword';
+      const t = typeOf(f);
+      if (seen === undefined) seen = t;
+      else if (family(seen) !== family(t)) return 'unknown';
+      else if (seen !== t) seen = 'keyword';
     }
     return seen;
   }

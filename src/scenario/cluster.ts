@@ -218,7 +218,8 @@ function makePod(prng: Prng, cluster: { name: string; id: string }, workload: Wo
         name,
         ip: [ip],
         parent: { type: 'replicaset' },
-        label: { app: workload.name },
+        // ECS: a list of "key:value" keywords.
+        label: [`app:${workload.name}`],
       },
     }),
     auditUser: deepFreeze({

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { describeEsConfig, esConfigFromEnv } from '../config/es.js';
-import { createEsClient } from '../es/client.js';
+import { closeEsClient, createEsClient } from '../es/client.js';
 import { SEED_RULES, type SeedRule } from './attacks.js';
 import { loadScenario, recentScenario } from './load.js';
 import { checkNamespace } from './mappings.js';
@@ -74,7 +74,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`scenario load failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await client.close();
+    await closeEsClient(client);
   }
 }
 

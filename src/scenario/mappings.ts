@@ -2,7 +2,7 @@
  * Index templates for the scenario's two indices, shaped like the Elastic integrations' mappings
  * (elastic/integrations `packages/cloud_defend/data_stream/process` and
  * `packages/kubernetes/data_stream/audit_logs`): ECS keyword fields with `ignore_above: 1024`,
- * booleans, dates, `ip`, `flattened` labels, `kubernetes.audit.user.extra.*` as keywords and
+ * booleans, dates, `ip`, `kubernetes.audit.user.extra.*` as keywords and
  * annotations as text, unknown strings as keywords (the `logs@mappings` dynamic template).
  *
  * Deviations so the same templates work on every node eqlwatch meets, including the integration-test
@@ -132,7 +132,7 @@ export function cloudDefendProcessMappings(): estypes.MappingTypeMapping {
       'orchestrator.resource.name': kw(),
       'orchestrator.resource.type': kw(),
       'orchestrator.resource.ip': ip(),
-      'orchestrator.resource.label': { type: 'flattened' },
+      'orchestrator.resource.label': kw(),
       'orchestrator.resource.annotation': { type: 'flattened' },
       'cloud_defend.package_policy_id': kw(),
       'cloud_defend.package_policy_revision': long(),

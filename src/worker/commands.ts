@@ -21,6 +21,8 @@ import { startOpsServer } from '../ops/http.js';
 import { loadRules } from '../rules/load.js';
 import { notificationDocs } from '../alerts/notification-view.js';
 import type { ExecuteDeps } from './execute.js';
+import { IncompleteReadError } from '../es/snapshot.js';
+import { AlertWriteError } from './alert-sink.js';
 import { executeGroup } from './group-run.js';
 import { formGroups, type RuleGroup } from './groups.js';
 import { SchemaCache } from './rule-view.js';
@@ -158,7 +160,11 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       ? { afterAlertsWritten: () => process.kill(process.pid, 'SIGKILL') }
       : {}),
   };
-  /** Runs a group of rules (a lone rule is a group of one); false when any of its rules' runs failed. */
+  /**
+   * Runs a group of rules (a lone rule is a group of one); false when any of its rules' runs failed. A group
+   * that fails for a reason that is not the cluster's (transient reads and writes fail every rule alike) is
+   * run again rule by rule, so one rule's problem never stops the others of its group.
+   */
   const execute = async (group: RuleGroup, signal?: AbortSignal): Promise<boolean> => {
     const labelsOf = (p: PreparedRule) => ({ rule_id: p.rule.id, rule_name: p.rule.name });
     try {
@@ -173,10 +179,18 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
       return true;
     } catch (err) {
       const aborted = signal?.aborted === true;
-      for (const p of group.rules) record.failed(labelsOf(p), err, aborted);
-      const names = group.rules.map((p) => p.rule.name).join(', ');
-      logger.error({ 'rule.id': group.rules.map((p) => p.rule.id), 'rule.name': names, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
-        aborted ? `${names}: run abandoned at shutdown; its window will be read again` : `${names}: run failed, the window will be retried next run: ${(err as Error).message}`);
+      if (!aborted && group.rules.length > 1 && !affectsEveryRule(err)) {
+        logger.warn({ 'rule.id': group.rules.map((p) => p.rule.id), 'error.message': (err as Error).message },
+          `a group of ${group.rules.length} rules failed (${(err as Error).message}); running its rules one by one`);
+        let ok = true;
+        for (const p of group.rules) ok = (await execute({ id: p.rule.id, rules: [p], intervalMs: group.intervalMs }, signal)) && ok;
+        return ok;
+      }
+      for (const p of group.rules) {
+        record.failed(labelsOf(p), err, aborted);
+        logger.error({ 'rule.id': p.rule.id, 'rule.name': p.rule.name, 'error.message': (err as Error).message, 'error.type': (err as Error).name },
+          aborted ? `${p.rule.name}: run abandoned at shutdown; its window will be read again` : `${p.rule.name}: run failed, the window will be retried next run: ${(err as Error).message}`);
+      }
       return false;
     }
   };
@@ -201,6 +215,12 @@ async function prepareServices(l: Loaded, metrics: Metrics) {
     }
   };
   return { deps, execute, deliver };
+}
+
+/** Failures of the cluster's reads or writes: every rule of a group would fail alike, alone too. */
+function affectsEveryRule(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return err instanceof IncompleteReadError || err instanceof AlertWriteError || name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError' || name === 'ResponseError';
 }
 
 /** The configured grouping of rules (shared scans on or off, the worker-wide interval). */
@@ -297,7 +317,7 @@ export async function rescanCommand(opts: { config?: string; rules?: string; rul
     await services.deliver();
     return report.complete ? 0 : 1;
   } finally {
-    await l.client.close();
+    await closeEsClient(l.client);
   }
 }
 

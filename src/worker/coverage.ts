@@ -55,11 +55,6 @@ export const DEFAULT_MAX_RANGES = 48;
 
 export const emptyCoverage = (filterId: string, older = 0, now = 0): Coverage => ({ filterId, older, ranges: [], auditedAt: now });
 
-/** The stretches to count, in order: everything before the first range, then each range. */
-export function auditBuckets(c: Coverage, frontier: number): { older: { before: number }; ranges: CoveredRange[] } {
-  return { older: { before: c.ranges[0]?.from ?? frontier }, ranges: c.ranges };
-}
-
 /**
  * Compares fresh counts (`older`, then one per range, as `auditBuckets` lists them) with the stored ones.
  * Returns the audit and the coverage with the fresh counts (the grown ranges are about to be read again
@@ -124,10 +119,4 @@ export function compact(c: Coverage, now: number, limits: CoverageLimits): Cover
     }
   }
   return { ...c, older, ranges };
-}
-
-/** The rule's read frontier: where the next window starts (null before the first run). */
-export function frontierOf(c: Coverage | null): number | null {
-  const last = c?.ranges[c.ranges.length - 1];
-  return last ? last.to : null;
 }

@@ -97,7 +97,7 @@ export class Member {
     this.parts = this.plan.windows.map((w) => this.auditParts(w));
     this.engine =
       this.kind === 'sequence'
-        ? newEngine(this.p, { maxPendingPerStage: s.maxPendingSequences, ...(s.maxStateBytes ? { maxStateBytes: s.maxStateBytes } : {}) }, progress.engine)
+        ? this.restoreEngine(progress)
         : this.kind === 'event'
           ? newEngine(this.p, { maxPendingPerStage: s.maxPendingSequences })
           : null;
@@ -112,6 +112,27 @@ export class Member {
 
   get rule() {
     return this.p.rule;
+  }
+
+  /**
+   * The sequence engine with its stored pending sequences. A rule whose query changed shape since (stages,
+   * maxspan, until) cannot take them back: they are dropped, with a warning, and the rule goes on from its
+   * frontier rather than failing on every run.
+   */
+  private restoreEngine(progress: Progress): RuleEngine {
+    const s = this.deps.settings;
+    const options = { maxPendingPerStage: s.maxPendingSequences, ...(s.maxStateBytes ? { maxStateBytes: s.maxStateBytes } : {}) };
+    try {
+      return newEngine(this.p, options, progress.engine);
+    } catch (e) {
+      const pending = progress.engine?.matcher?.slots.reduce((n, slot) => n + slot.length, 0) ?? 0;
+      this.log.warn(
+        { 'rule.id': this.rule.id, 'rule.name': this.rule.name, dropped: pending, 'error.message': (e as Error).message },
+        `rule ${this.rule.name}: its stored sequence state does not fit the rule's query any more (${(e as Error).message}); ${pending} pending partial sequence(s) dropped, the rule goes on from its checkpoint`,
+      );
+      this.health.evicted += pending;
+      return newEngine(this.p, options);
+    }
   }
 
   get id(): string {
@@ -399,7 +420,7 @@ export class Member {
     this.late.repairsPending = this.repairs.length;
     if (this.late.events > 0) this.reportLate();
     const stats = this.engine?.stats ?? { sequence: null, outOfOrder: 0, repeated: 0 };
-    this.health.evicted = (stats.sequence?.evicted ?? 0) - this.evictedBefore;
+    this.health.evicted += (stats.sequence?.evicted ?? 0) - this.evictedBefore;
     this.health.outOfOrder = stats.outOfOrder;
     if (this.health.evicted > 0) {
       this.log.warn(

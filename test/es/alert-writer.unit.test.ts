@@ -44,6 +44,7 @@ describe('writeAlerts retries and reporting', () => {
     });
     expect(res).toEqual({
       created: 3,
+      createdIds: ["ok", "busy", "down"],
       duplicates: 1,
       failed: [{ id: 'bad', status: 400, type: 'document_parsing_exception', reason: 'document_parsing_exception: failed to parse field [x]' }],
     });
@@ -65,7 +66,7 @@ describe('writeAlerts retries and reporting', () => {
   it('resends the whole batch when the request itself is rejected with 429', async () => {
     const { client, requests } = scriptedBulk((_id, call) => (call === 1 ? 'throw429' : { status: 201 }));
     const res = await writeAlerts(client, 'alerts', docs('a', 'b'), { sleep: noSleep });
-    expect(res).toEqual({ created: 2, duplicates: 0, failed: [] });
+    expect(res).toEqual({ created: 2, duplicates: 0, failed: [], createdIds: ['a', 'b'] });
     expect(requests).toEqual([['a', 'b'], ['a', 'b']]);
   });
 
@@ -76,7 +77,7 @@ describe('writeAlerts retries and reporting', () => {
 
   it('batches by batchSize and sends nothing for an empty input', async () => {
     const { client, requests } = scriptedBulk(() => ({ status: 201 }));
-    expect(await writeAlerts(client, 'alerts', [], {})).toEqual({ created: 0, duplicates: 0, failed: [] });
+    expect(await writeAlerts(client, 'alerts', [], {})).toEqual({ created: 0, duplicates: 0, failed: [], createdIds: [] });
     expect(requests).toHaveLength(0);
     const res = await writeAlerts(client, 'alerts', docs('a', 'b', 'c', 'd', 'e'), { batchSize: 2 });
     expect(res.created).toBe(5);

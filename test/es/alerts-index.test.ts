@@ -95,7 +95,7 @@ describe('alerts index template', () => {
     const res = await writeAlerts(es.client, alias, [alert('bad-date', { 'event.ingested': 'not a date' })], {
       refresh: true,
     });
-    expect(res).toEqual({ created: 1, duplicates: 0, failed: [] });
+    expect(res).toEqual({ created: 1, duplicates: 0, failed: [], createdIds: ['bad-date'] });
     const hit = await es.client.search({ index: alias, query: { exists: { field: '_ignored' } }, fields: ['_ignored'] });
     expect(hit.hits.hits.map((h) => h._id)).toEqual(['bad-date']);
     expect(hit.hits.hits[0]?.fields?._ignored).toEqual(['event.ingested']);
@@ -109,11 +109,11 @@ describe('writeAlerts', () => {
     const docs = ['a', 'b', 'c'].map((id) => alert(id));
 
     const first = await writeAlerts(es.client, alias, docs, { refresh: true });
-    expect(first).toEqual({ created: 3, duplicates: 0, failed: [] });
+    expect(first).toEqual({ created: 3, duplicates: 0, failed: [], createdIds: ['a', 'b', 'c'] });
     expect(await count(alias)).toBe(3);
 
     const again = await writeAlerts(es.client, alias, [...docs, alert('d')], { refresh: true });
-    expect(again).toEqual({ created: 1, duplicates: 3, failed: [] });
+    expect(again).toEqual({ created: 1, duplicates: 3, failed: [], createdIds: ['d'] });
     expect(await count(alias)).toBe(4);
   });
 
@@ -140,7 +140,7 @@ describe('writeAlerts', () => {
     await ensureAlertsIndex(es.client, { alias });
     const docs = Array.from({ length: 25 }, (_, i) => alert(`n${i}`));
     const res = await writeAlerts(es.client, alias, docs, { batchSize: 7, refresh: true });
-    expect(res).toEqual({ created: 25, duplicates: 0, failed: [] });
+    expect(res).toEqual({ created: 25, duplicates: 0, failed: [], createdIds: docs.map((d) => d.id) });
     expect(await count(alias)).toBe(25);
   });
 
@@ -151,7 +151,7 @@ describe('writeAlerts', () => {
     const res = await writeAlerts(es.client, alias, [alert('h1', { 'process.args': [value], 'weird key $': value })], {
       refresh: true,
     });
-    expect(res).toEqual({ created: 1, duplicates: 0, failed: [] });
+    expect(res).toEqual({ created: 1, duplicates: 0, failed: [], createdIds: ['h1'] });
     const got = await es.client.get<Record<string, unknown>>({ index: alias, id: 'h1' });
     expect(got._source?.['process.args']).toEqual([value]);
     expect(got._source?.['weird key $']).toBe(value);

@@ -71,6 +71,13 @@ export class WorkerHarness {
     this.prepared = rules.map((r) => prepareRule(r));
   }
 
+  /** The same worker (state, alerts, settings) after its rules were edited. */
+  withRules(rules: Rule[]): WorkerHarness {
+    const next = new WorkerHarness(this.es, rules, this.settings, this.workerId, this.shared);
+    Object.assign(next, { alertsIndex: this.alertsIndex, store: this.store, ready: this.ready });
+    return next;
+  }
+
   get client(): Client {
     return this.es.client;
   }

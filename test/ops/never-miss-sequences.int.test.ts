@@ -109,6 +109,30 @@ describe('join keys compare as Elasticsearch indexes them', () => {
   });
 });
 
+describe('a rule edited between runs', () => {
+  it('a sequence rule whose query changed shape drops its pending sequences with a warning and goes on', async () => {
+    const idx = await index('nm-edited', { host: { properties: { id: { type: 'keyword' } } } });
+    const two = ruleFrom('e.yaml', `id: nm-edited\nname: edited\nindex: [${idx}]\nquery: |\n  sequence by host.id with maxspan=10m\n    [process where process.name == "curl"]\n    [process where process.name == "chmod"]\n`);
+    const three = ruleFrom('e.yaml', `id: nm-edited\nname: edited\nindex: [${idx}]\nquery: |\n  sequence by host.id with maxspan=10m\n    [process where process.name == "curl"]\n    [process where process.name == "chmod"]\n    [process where process.name == "sh"]\n`);
+    await bulk(idx, [['c1', ev('curl', T0 - 3 * 60_000, { host: { id: 'h1' } })]]);
+    const before = new WorkerHarness(es, [two]);
+    await before.run(T0);
+    expect(JSON.stringify((await before.stateDoc('nm-edited')).doc)).toContain('c1');
+    const h = before.withRules([three]);
+    await bulk(idx, [
+      ['c2', ev('curl', T0 - 30_000, { host: { id: 'h2' } })],
+      ['m2', ev('chmod', T0 - 29_000, { host: { id: 'h2' } })],
+      ['s2', ev('sh', T0 - 28_000, { host: { id: 'h2' } })],
+    ]);
+    const [r] = await h.run(T0 + 60_000);
+    expect(r!.status).toBe('ok');
+    expect(r!.status === 'ok' && r!.health.evicted).toBe(1);
+    expect(h.logsOf('warn', /does not fit the rule's query any more/)).toHaveLength(1);
+    // The edited rule goes on: the three-stage sequence after the edit is alerted.
+    expect(await h.alertIds()).toHaveLength(4);
+  });
+});
+
 describe('the stored state stays small and bounded', () => {
   const seq = (idx: string, id: string) =>
     ruleFrom('s.yaml', `id: ${id}\nname: seq ${id}\nindex: [${idx}]\nmax_signals: 1000\nquery: |\n  sequence by host.id with maxspan=10s\n    [process where process.name == "curl"]\n    [process where process.name == "chmod"]\n`);
