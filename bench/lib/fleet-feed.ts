@@ -16,7 +16,8 @@ import { generateScenario, indexOfDoc, PROCESS_INDEX, AUDIT_INDEX, Prng, type Sc
 import type { Rule } from '../../src/rules/schema.js';
 import { indexMatches, prepareRule, type PreparedRule } from '../../src/worker/prepared-rule.js';
 import { replayRule, type ReplayInput } from '../../src/worker/replay-rule.js';
-import { generateAttack, values, type DocKind } from './attack-gen.js';
+import { generateAttack, type DocKind } from './attack-gen.js';
+import { values } from './doc-paths.js';
 
 export interface FeedDoc {
   rel: number;

@@ -21,7 +21,7 @@ import { executeRule } from '../../src/worker/execute.js';
 import { prepareRule } from '../../src/worker/prepared-rule.js';
 import { replayRule } from '../../src/worker/replay-rule.js';
 import { allHits } from './soak-verify.js';
-import { setPath } from './attack-gen.js';
+import { setPath } from './doc-paths.js';
 import { BENCH_MANAGED_BY } from './es.js';
 
 export interface WindowOptions {
