@@ -6,7 +6,7 @@
  * The generator makes finite scenarios whose benign activity thins out towards their end, so the feed is a
  * chain of overlapping scenarios: one starts every `chunkMs`, spans 2 × `chunkMs` and carries half the rate,
  * two of them overlapping at any time. Documents get `<chunk>-<line>` as `_id`. Bulk rejections are counted and
- * reported, never dropped silently.
+ * reported, never dropped silently. Or (`feed`) a feed built beforehand (the fleet benchmark's), sent the same way.
  */
 import type { Client } from '@elastic/elasticsearch';
 import { generateScenario, indexOfDoc, PROCESS_INDEX, AUDIT_INDEX, type ScenarioDoc } from '../../src/scenario/index.js';
@@ -25,9 +25,11 @@ export interface IngestOptions {
   seed: number;
   chunkMs?: number;
   tickMs?: number;
+  /** Documents to send instead of generated chunks, in `ts` order (`rate`, `attackRate`, `seed` unused). */
+  feed?: Pending[];
 }
 
-interface Pending {
+export interface Pending {
   ts: number;
   index: string;
   id: string;
@@ -39,6 +41,8 @@ export class SteadyIngest {
   rejected = 0;
   attacks = 0;
   lastError: string | undefined;
+  /** Latest a document was sent after its `@timestamp` (a slow node delays the feed). */
+  maxLagMs = 0;
   private pending: Pending[] = [];
   private chunk = 0;
   private nextChunkAt = 0;
@@ -59,7 +63,8 @@ export class SteadyIngest {
   /** From `now` on at the full rate: the scenario started one chunk earlier overlaps the first one (its past is skipped). */
   start(now = Date.now()): void {
     this.notBefore = now;
-    this.nextChunkAt = now - this.chunkMs;
+    this.nextChunkAt = this.o.feed ? Infinity : now - this.chunkMs;
+    if (this.o.feed) this.pending = this.o.feed;
     this.tick(now);
     this.timer = setInterval(() => this.tick(Date.now()), this.o.tickMs ?? 500);
   }
@@ -100,6 +105,7 @@ export class SteadyIngest {
     while (n < this.pending.length && this.pending[n]!.ts <= now) n++;
     if (n === 0) return;
     const due = this.pending.splice(0, n);
+    this.maxLagMs = Math.max(this.maxLagMs, now - due[0]!.ts);
     const ingested = new Date().toISOString();
     const operations = due.flatMap((p) => [{ create: { _index: p.index, _id: p.id } }, { ...p.doc, event: { ...(p.doc.event as object), ingested } }]);
     try {

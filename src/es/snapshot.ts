@@ -223,6 +223,26 @@ export class ReadSnapshot {
     return agg.map((b) => b.doc_count);
   }
 
+  /**
+   * Per group, the document counts of its `filter` AND each of its buckets, all in one request. Each group's
+   * filter is a `filter` aggregation evaluated once, its buckets (cheap time ranges) only over what it matched:
+   * the same counts as one flat bucket per `filter AND bucket`, without evaluating the filter (e.g. leading
+   * wildcards on `process.args`) once per bucket.
+   */
+  async groupedCounts(groups: { filter: QueryDsl; buckets: QueryDsl[] }[]): Promise<number[][]> {
+    if (groups.length === 0) return [];
+    if (this.pitId === null || groups.every((g) => g.buckets.length === 0)) return groups.map((g) => g.buckets.map(() => 0));
+    const aggs = Object.fromEntries(groups.flatMap((g, i) => (g.buckets.length === 0 ? [] : [[`g${i}`, { filter: g.filter, aggs: { buckets: { filters: { filters: g.buckets } } } }]])));
+    const res = await this.search({ size: 0, query: { match_all: {} }, aggs }, 'counting documents');
+    if (res._shards.total === 0) return groups.map((g) => g.buckets.map(() => 0));
+    return groups.map((g, i) => {
+      if (g.buckets.length === 0) return [];
+      const agg = ((res.aggregations?.[`g${i}`] as { buckets?: { buckets?: { doc_count: number }[] } } | undefined)?.buckets)?.buckets;
+      if (!Array.isArray(agg) || agg.length !== g.buckets.length) throw new IncompleteReadError(`the count aggregation returned ${Array.isArray(agg) ? agg.length : 'no'} bucket(s) for ${g.buckets.length}`);
+      return agg.map((b) => b.doc_count);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

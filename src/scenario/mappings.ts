@@ -142,6 +142,28 @@ export function cloudDefendProcessMappings(): estypes.MappingTypeMapping {
   };
 }
 
+/**
+ * `logs-cloud_defend.file-*`: Defend for Containers file events (the process that touched the file, its
+ * container and orchestrator fields, and ECS `file.*`). The scenario generator writes no file events; the fleet
+ * benchmark does (bench/lib/fleet-feed.ts).
+ */
+export function cloudDefendFileMappings(): estypes.MappingTypeMapping {
+  const process = cloudDefendProcessMappings();
+  return {
+    ...process,
+    properties: {
+      ...process.properties,
+      ...nest({
+        'file.path': kwText(),
+        'file.name': kw(),
+        'file.extension': kw(),
+        'file.directory': kw(),
+        'file.target_path': kwText(),
+      }),
+    },
+  };
+}
+
 /** `logs-kubernetes.audit_logs-*`: API server audit events from the Kubernetes integration. */
 export function kubernetesAuditMappings(): estypes.MappingTypeMapping {
   return {

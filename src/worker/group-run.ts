@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BuiltAlert } from '../alerts/build.js';
-import { MATCH_ALL, or, type QueryDsl } from '../eql/pushdown.js';
+import { or, type QueryDsl } from '../eql/pushdown.js';
 import { QueryRejectedError, ReadSnapshot, type Hit } from '../es/snapshot.js';
 import { ConflictError, type RuleState, type StateVersion } from '../es/state-store.js';
 import type { Logger } from '../ops/logger.js';
@@ -154,14 +154,9 @@ class GroupRun {
     const counted = this.members.filter((m) => m.countStretches().length > 0);
     if (counted.length === 0) return;
     if (counted.length > 1) {
-      const buckets = counted.map((m) => m.countBuckets());
       try {
-        const all = await this.snapshot.counts(MATCH_ALL, buckets.flat());
-        let k = 0;
-        for (const [j, m] of counted.entries()) {
-          m.applyCounts(all.slice(k, k + buckets[j]!.length));
-          k += buckets[j]!.length;
-        }
+        const all = await this.snapshot.groupedCounts(counted.map((m) => m.countQuery()));
+        for (const [j, m] of counted.entries()) m.applyCounts(all[j]!);
         return;
       } catch (e) {
         if (!(e instanceof QueryRejectedError)) throw e;

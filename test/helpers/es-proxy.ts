@@ -34,6 +34,25 @@ export interface EsProxyOptions {
   requireAuthorization?: string;
   /** Host to listen on (default 127.0.0.1). */
   host?: string;
+  /**
+   * Called once per forwarded request when its response has been sent (benchmarks count requests and bytes
+   * with it). The response body is passed (as received from the node, possibly compressed) when
+   * `captureBody` says so for that request.
+   */
+  onExchange?: (e: Exchange) => void;
+  captureBody?: (method: string, path: string) => boolean;
+}
+
+export interface Exchange {
+  method: string;
+  path: string;
+  status: number;
+  /** Response body bytes as sent by the node (before any decompression). */
+  responseBytes: number;
+  contentEncoding: string | undefined;
+  body?: Buffer;
+  startedAt: number;
+  ms: number;
 }
 
 export interface EsProxy {
@@ -66,10 +85,25 @@ export async function startEsProxy(target: string, o: EsProxyOptions = {}): Prom
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
     counts.forwarded++;
+    const startedAt = Date.now();
     const up = http.request(
       { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent },
       (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
+        if (o.onExchange) {
+          const method = req.method ?? 'GET';
+          const path = req.url ?? '/';
+          const chunks: Buffer[] | null = o.captureBody?.(method, path) ? [] : null;
+          let bytes = 0;
+          r.on('data', (c: Buffer) => {
+            bytes += c.length;
+            chunks?.push(c);
+          });
+          r.on('end', () => {
+            const enc = r.headers['content-encoding'];
+            o.onExchange!({ method, path, status: r.statusCode ?? 502, responseBytes: bytes, contentEncoding: typeof enc === 'string' ? enc : undefined, ...(chunks ? { body: Buffer.concat(chunks) } : {}), startedAt, ms: Date.now() - startedAt });
+          });
+        }
         r.pipe(res);
       },
     );
