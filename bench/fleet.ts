@@ -50,7 +50,7 @@ import { buildFeed, type Feed } from './lib/fleet-feed.js';
 import { alertLatencies, candidateUnion, cpuSeconds, histogramQuantiles, peakRss, RequestLog } from './lib/fleet-measure.js';
 import { fleetReport, type ModeResult } from './lib/fleet-report.js';
 import { kibanaWindow, type WindowResult } from './lib/fleet-window.js';
-import { intOption, machine, writeResults } from './lib/report.js';
+import { intOption, machine, writeReport } from './lib/report.js';
 import { SteadyIngest, type Pending } from './lib/soak-ingest.js';
 import { scrapeMetrics } from './lib/soak-sample.js';
 import { checkAgainstReplay } from './lib/soak-verify.js';
@@ -368,16 +368,12 @@ async function main(): Promise<number> {
       kind: g.rules[0]!.compiled.kind === 'sequence' ? 'sequence (by @timestamp)' : 'single-event (by arrival)',
     }));
     const report = fleetReport({ machine: machine(), options: o, results, window, feed, corpus, groups });
-    const json = await writeResults(repoRoot, 'fleet', { ...report.data, stamp });
-    const base = json.replace(/\.json$/, '');
-    await writeFile(`${base}.md`, report.markdown);
-    await writeFile(`${base}.png`, report.png);
-    if (o.copyPlot) copyFileSync(`${base}.png`, path.join(repoRoot, 'docs/images/fleet.png'));
+    const written = await writeReport(repoRoot, 'fleet', { ...report, data: { ...report.data, stamp } }, o.copyPlot);
     if (o.json) {
       process.stderr.write(`${report.markdown}\n`);
       console.log(JSON.stringify(report.summary));
     } else console.log(`\n${report.markdown}`);
-    log(`results: ${path.relative(repoRoot, json)} (.md, .png${o.copyPlot ? '; plot copied to docs/images/fleet.png' : ''})`);
+    log(written.said);
     for (const p of report.problems) log(`FAIL: ${p}`);
     return report.problems.length === 0 ? 0 : 1;
   } finally {

@@ -28,7 +28,7 @@
  * (SOAK_FAULT_EVERY s, 120; 0 = no faults), --fault-for (SOAK_FAULT_FOR s, 20), --sample (SOAK_SAMPLE s, 10),
  * --seed (SOAK_SEED, 1), --no-plot-copy (leave docs/images alone), --keep (leave the indices).
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,7 +42,7 @@ import { startEsProxy, type Fault } from '../test/helpers/es-proxy.js';
 import { startSmtp } from '../test/notify/helpers.js';
 import { fastSeedRules } from '../test/ops/env.js';
 import { esNode } from './lib/es.js';
-import { intOption, machine, writeResults } from './lib/report.js';
+import { intOption, machine, writeReport } from './lib/report.js';
 import { SteadyIngest } from './lib/soak-ingest.js';
 import { buildSoakReport, type Outcome, type ProbeLine, type Sample, type Span } from './lib/soak-report.js';
 import { docCount, outboxCounts, scrapeMetrics, stateDocSizes } from './lib/soak-sample.js';
@@ -291,13 +291,9 @@ worker:
       caughtUp,
     };
     const report = buildSoakReport({ machine: machine(), options: o, startedAt: t0, endedAt: Date.now(), samples, probes, faults, restarts, outcome, intervalS: o.intervalS });
-    const json = await writeResults(repoRoot, 'soak', { ...report.data, stamp });
-    const base = json.replace(/\.json$/, '');
-    await writeFile(`${base}.md`, report.markdown);
-    await writeFile(`${base}.png`, report.png);
-    if (o.copyPlot) copyFileSync(`${base}.png`, path.join(repoRoot, 'docs/images/soak.png'));
+    const written = await writeReport(repoRoot, 'soak', { ...report, data: { ...report.data, stamp } }, o.copyPlot);
     console.log(`\n${report.markdown}`);
-    log(`results: ${path.relative(repoRoot, json)} (.md, .png${o.copyPlot ? '; plot copied to docs/images/soak.png' : ''})`);
+    log(written.said);
     log(`peak RSS ${Math.round(worst(probes, (p) => p.rss) / 1048576)} MB over ${probes.length} probe samples`);
     return report.ok ? 0 : 1;
   } finally {

@@ -2,7 +2,7 @@
  * Small helpers shared by the benchmarks: integer options from flags or env, summary statistics,
  * aligned text tables, machine facts (load matters on a shared box) and the JSON results file.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 
@@ -62,6 +62,24 @@ export async function writeResults(repoRoot: string, name: string, data: unknown
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
+}
+
+/**
+ * Writes a report's JSON (see `writeResults`), Markdown and PNG side by side and, when asked, copies the plot to
+ * `docs/images/<name>.png` (the README's figure). Returns the JSON path and a one-line description for the log.
+ */
+export async function writeReport(
+  repoRoot: string,
+  name: string,
+  report: { data: unknown; markdown: string; png: Buffer },
+  copyPlot: boolean,
+): Promise<{ json: string; said: string }> {
+  const json = await writeResults(repoRoot, name, report.data);
+  const base = json.replace(/\.json$/, '');
+  await writeFile(`${base}.md`, report.markdown);
+  await writeFile(`${base}.png`, report.png);
+  if (copyPlot) await copyFile(`${base}.png`, path.join(repoRoot, 'docs', 'images', `${name}.png`));
+  return { json, said: `results: ${path.relative(repoRoot, json)} (.md, .png${copyPlot ? `; plot copied to docs/images/${name}.png` : ''})` };
 }
 
 /** Least-squares slope of y over x (NaN with fewer than two distinct x). */

@@ -1,8 +1,12 @@
 /**
  * Runs each rule on its own interval. One node-cron task ticks every second and starts the rules that are
- * due, at most `concurrency` at once; a rule never overlaps itself (a run that takes longer than its
- * interval simply delays the next one, which then catches up through the checkpoint). `stop()` aborts the
- * current runs at a safe point (no window is checkpointed unless its alerts are durable) and waits for them.
+ * due, at most `concurrency` at once, and a run that ends starts the next due rule at once (a queued rule
+ * does not wait for the next tick). A rule keeps its cadence: it is next due one interval after it was due,
+ * not after it started, so waiting for a slot does not stretch every interval (detection latency at
+ * `worker.interval: 5s`); one that fell a whole interval behind starts a fresh cadence. A rule never
+ * overlaps itself: a run longer than its interval delays the next one, which then catches up through the
+ * checkpoint. `stop()` aborts the current runs at a safe point (no window is checkpointed unless its alerts
+ * are durable) and waits for them.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 
@@ -57,11 +61,17 @@ export class Scheduler {
       .sort((a, b) => (this.next.get(a.id) ?? 0) - (this.next.get(b.id) ?? 0));
     for (const r of due) {
       if (this.running.size >= this.opts.concurrency) break;
-      this.next.set(r.id, now + r.intervalMs);
+      // On its cadence when the wait for a slot was shorter than an interval; a rule a whole interval behind
+      // starts a fresh cadence instead of running back to back.
+      const cadence = (this.next.get(r.id) ?? now) + r.intervalMs;
+      this.next.set(r.id, cadence > now ? cadence : now + r.intervalMs);
       const p = this.opts
         .run(r.id, this.abort.signal)
         .catch(() => undefined)
-        .finally(() => this.running.delete(r.id));
+        .finally(() => {
+          this.running.delete(r.id);
+          this.tick();
+        });
       this.running.set(r.id, p);
     }
   }

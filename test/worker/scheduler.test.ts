@@ -59,6 +59,36 @@ describe('Scheduler', () => {
     expect(h.runs).toHaveLength(3);
   });
 
+  it('a run that ends starts the next due rule at once, without waiting for a tick', async () => {
+    const h = harness([{ id: 'a', intervalMs: 10_000 }, { id: 'b', intervalMs: 10_000 }], 1);
+    h.scheduler.tick();
+    expect(h.runs.map((r) => r.id)).toEqual(['a']);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.id)).toEqual(['a', 'b']);
+  });
+
+  it('keeps each rule on its cadence: a run that waited for a slot is next due one interval after it was due', async () => {
+    const h = harness([{ id: 'a', intervalMs: 5_000 }, { id: 'b', intervalMs: 5_000 }], 1);
+    h.scheduler.tick();
+    h.setNow(2_000);
+    h.runs[0]!.finish();
+    await h.settle();
+    // b was due at 0 and started at 2,000: it is due again at 5,000, not 7,000.
+    expect(h.runs.map((r) => r.id)).toEqual(['a', 'b']);
+    h.runs[1]!.finish();
+    await h.settle();
+    h.setNow(4_999);
+    h.scheduler.tick();
+    expect(h.runs).toHaveLength(2);
+    h.setNow(5_000);
+    h.scheduler.tick();
+    expect(h.runs.map((r) => r.id)).toEqual(['a', 'b', 'a']);
+    h.runs[2]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.id)).toEqual(['a', 'b', 'a', 'b']);
+  });
+
   it('a failing run does not stop the rule from being scheduled again', async () => {
     let calls = 0;
     let now = 0;
