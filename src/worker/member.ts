@@ -19,6 +19,7 @@ import { QueryRejectedError } from '../es/snapshot.js';
 import type { Logger } from '../ops/logger.js';
 import { linkTarget } from './alert-sink.js';
 import { addRange, compact, compareCounts, DEFAULT_MAX_RANGES, emptyCoverage, type Audit, type Coverage } from './coverage.js';
+import { addRepair, describeLate, fmtMs, iso, repairSequences } from './late-arrivals.js';
 import { alertsForMatches, newEngine, type PreparedRule } from './prepared-rule.js';
 import type { EngineHit, RuleEngine, RuleMatch } from './rule-engine.js';
 import { narrowedFilter, windowed, type ReadField, type RuleFilters } from './rule-reads.js';
@@ -27,8 +28,6 @@ import type { ExecuteDeps, LateReport, Progress, Repair, RunHealth, RunResult, W
 import { evaluateSampleRule } from './sample-rule.js';
 import { evaluateFresh, FRESH_MAX_EVENTS, MAX_NARROWING_KEYS, type ReadContext, type Stretch } from './window-read.js';
 import { planWindows, type Window, type WindowPlan } from './windows.js';
-
-const MAX_REPAIRS = 32;
 
 export type MemberKind = 'event' | 'sequence' | 'sample';
 
@@ -343,7 +342,7 @@ export class Member {
       const due = this.repairs.filter((r) => r.due <= frontier);
       this.repairs = this.repairs.filter((r) => r.due > frontier);
       for (const r of due) {
-        const found = await this.repair(r);
+        const found = await repairSequences(this.ctx, this.p.compiled, this.span(), r);
         this.late.eventsRead += found.eventsRead;
         this.late.incomplete ||= !found.complete;
         this.lateMatches.push(...found.matches);
@@ -457,76 +456,11 @@ export class Member {
     return this.p.compiled.maxspanMs ?? this.rule.lookbackMs;
   }
 
-  /**
-   * Late events of a sequence rule, stamped in `[r.from, r.to)` after the matcher had passed that time:
-   * the events around them are evaluated afresh (what `replay` would find over them) and every sequence
-   * with an event in the stretch is kept. Sequences found before give the same alert ids (no duplicate).
-   */
-  private async repair(r: Repair): Promise<{ matches: RuleMatch[]; eventsRead: number; complete: boolean }> {
-    const span = this.span();
-    // A leading missing-event check looks up to maxspan before a sequence's first event.
-    const s: Stretch = { from: r.from - 2 * span, to: r.to + span };
-    const fresh = await evaluateFresh(this.ctx, s);
-    const c = this.p.compiled;
-    const matches = fresh.matches.filter(
-      (m) => m.kind === 'sequence' && m.hits.some((h) => {
-        const ts = c.timestampOf(h._source);
-        return ts >= r.from && ts < r.to;
-      }),
-    );
-    return { matches, eventsRead: fresh.eventsRead, complete: fresh.complete };
-  }
-
-  /**
-   * Within the tolerance, a late document is the ordinary refresh lag (logged at debug); beyond it, a
-   * warning names the stretches, so an operator can see which shipper or node fell behind.
-   */
+  /** The late-arrival summary of this run: a warning beyond the tolerance, else debug (the ordinary refresh lag). */
   private reportLate(): void {
-    const s = this.deps.settings;
-    const late = this.late;
-    const within = late.events - late.beyondTolerance;
-    const fields = {
-      'rule.id': this.rule.id,
-      'rule.name': this.rule.name,
-      late_events: late.events,
-      beyond_tolerance: late.beyondTolerance,
-      lateness_tolerance_ms: s.latenessMs,
-      stretches: this.audit.grown.map((g) => ({ from: iso(g.from), to: iso(g.to), added: g.added })).slice(0, 10),
-      alerts: late.alertsCreated,
-      repairs_pending: late.repairsPending,
-    };
-    const message =
-      `rule ${this.rule.name}: ${late.events} event(s) became searchable after their window had been read` +
-      `${late.beyondTolerance > 0 ? ` (${late.beyondTolerance} later than worker.lateness=${fmtMs(s.latenessMs)})` : ''}` +
-      `${within > 0 ? `; ${within} within the tolerance were evaluated as if on time` : ''}` +
-      `${this.kind === 'sequence' ? `; their sequences are re-evaluated with the events around them${late.repairsPending > 0 ? ` (${late.repairsPending} stretch(es) once maxspan has passed)` : ''}` : ''}` +
-      `; ${late.alertsCreated} alert(s) written for them` +
-      `${late.incomplete ? ' (a re-evaluation read was truncated at 100,000 events: some may have missed their sequences)' : ''}`;
-    if (late.beyondTolerance > 0 || late.incomplete) this.log.warn(fields, message);
-    else this.log.debug(fields, message);
+    const { level, fields, message } = describeLate(this.rule, this.kind, this.late, this.audit.grown, this.deps.settings.latenessMs);
+    this.log[level](fields, message);
   }
-}
-
-/** Merges a late stretch into the pending repairs (bounded: nearest stretches merge beyond MAX_REPAIRS). */
-function addRepair(repairs: Repair[], r: Repair): Repair[] {
-  const all = [...repairs, r].sort((a, b) => a.from - b.from);
-  const merged: Repair[] = [];
-  for (const x of all) {
-    const last = merged[merged.length - 1];
-    if (last && x.from <= last.to) {
-      last.to = Math.max(last.to, x.to);
-      last.added += x.added;
-      last.due = Math.max(last.due, x.due);
-    } else merged.push({ ...x });
-  }
-  while (merged.length > MAX_REPAIRS) {
-    let best = 0;
-    for (let i = 1; i + 1 < merged.length; i++) if (merged[i + 1]!.from - merged[i]!.to < merged[best + 1]!.from - merged[best]!.to) best = i;
-    const a = merged[best]!;
-    const b = merged[best + 1]!;
-    merged.splice(best, 2, { from: a.from, to: b.to, added: a.added + b.added, due: Math.max(a.due, b.due) });
-  }
-  return merged;
 }
 
 export function dedupeById(alerts: BuiltAlert[]): BuiltAlert[] {
@@ -535,10 +469,3 @@ export function dedupeById(alerts: BuiltAlert[]): BuiltAlert[] {
 }
 
 const digest = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('base64').slice(0, 22);
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function fmtMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
-}
