@@ -742,8 +742,10 @@ class Parser {
       const operand = this.nested(t, () => this.unary());
       if (t.value === '+') return operand; // ES drops unary plus
       if (isLiteral(operand) && (operand.type === 'long' || operand.type === 'double')) {
-        // Fold `-5` into a literal (ES folds Neg(literal) too) so pushdown sees a plain value.
-        return { kind: 'literal', type: operand.type, value: -(operand.value as number), pos: this.pos(t) };
+        // Fold `-5` into a literal (ES folds Neg(literal) too) so pushdown sees a plain value. `-0` is 0, as the
+        // runtime `negate` has it (functions.ts): a long has no negative zero, and the AST stays plain JSON.
+        const v = operand.value as number;
+        return { kind: 'literal', type: operand.type, value: v === 0 ? 0 : -v, pos: this.pos(t) };
       }
       return this.node({ kind: 'negate', expr: operand, pos: this.pos(t) }, [operand]);
     }

@@ -235,6 +235,13 @@ describe('operators and precedence', () => {
     expect(shape(parseExpression('- -5'))).toEqual(n(5));
   });
 
+  it('folds a negated zero to plain 0, as the runtime negation does (the AST stays plain JSON)', () => {
+    for (const text of ['-0', '-0.0', '- -0']) {
+      const lit = parseExpression(text) as { value: number };
+      expect(Object.is(lit.value, 0), text).toBe(true);
+    }
+  });
+
   it('lets comparisons bind looser than arithmetic', () => {
     expect(shape(cond('a + 1 > 2 * 3'))).toEqual({
       kind: 'compare',
