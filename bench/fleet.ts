@@ -50,6 +50,7 @@ import { buildFeed, type Feed } from './lib/fleet-feed.js';
 import { alertLatencies, candidateUnion, cpuSeconds, histogramQuantiles, peakRss, RequestLog } from './lib/fleet-measure.js';
 import { fleetReport, type ModeResult } from './lib/fleet-report.js';
 import { kibanaWindow, type WindowResult } from './lib/fleet-window.js';
+import { exitWith, interruptOnSignals } from './lib/interrupt.js';
 import { intOption, machine, writeReport } from './lib/report.js';
 import { SteadyIngest, type Pending } from './lib/soak-ingest.js';
 import { scrapeMetrics } from './lib/soak-sample.js';
@@ -57,8 +58,7 @@ import { checkAgainstReplay } from './lib/soak-verify.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CORPUS = path.resolve(repoRoot, '../shared/corpus/detection-rules-toml');
-const interrupted = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => interrupted.abort(new Error(`${sig}: stopped early; indices and processes removed`)));
+const interrupted = interruptOnSignals();
 let quiet = false;
 const log = (s: string): void => {
   const line = `[fleet ${new Date().toISOString().slice(11, 19)}] ${s}`;
@@ -383,10 +383,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (e: Error) => {
-    console.error(interrupted.signal.aborted ? e.message : (e.stack ?? e));
-    process.exit(2);
-  },
-);
+exitWith(main(), interrupted);

@@ -42,6 +42,7 @@ import { startEsProxy, type Fault } from '../test/helpers/es-proxy.js';
 import { startSmtp } from '../test/notify/helpers.js';
 import { fastSeedRules } from '../test/ops/env.js';
 import { esNode } from './lib/es.js';
+import { exitWith, interruptOnSignals } from './lib/interrupt.js';
 import { intOption, machine, writeReport } from './lib/report.js';
 import { SteadyIngest } from './lib/soak-ingest.js';
 import { buildSoakReport, type Outcome, type ProbeLine, type Sample, type Span } from './lib/soak-report.js';
@@ -61,9 +62,7 @@ const FAULTS: Fault[] = [
   { kind: 'refuse' },
 ];
 const faultLabel = (f: Fault): string => (f.kind === 'status' ? `HTTP ${f.status}` : f.kind === 'latency' ? `+${f.ms} ms latency` : f.kind);
-/** Ctrl-C or SIGTERM: stop early, still remove what the run created. */
-const interrupted = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => interrupted.abort(new Error(`${sig}: stopped early; indices and processes removed`)));
+const interrupted = interruptOnSignals();
 const log = (s: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -310,11 +309,4 @@ worker:
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (e: Error) => {
-    console.error(interrupted.signal.aborted ? e.message : (e.stack ?? e));
-    // The fault and restart schedules may still hold timers: nothing of theirs is needed any more.
-    process.exit(2);
-  },
-);
+exitWith(main(), interrupted);
