@@ -59,7 +59,7 @@ export async function executeGroup(deps: ExecuteDeps, rules: readonly PreparedRu
       const progress = decodeProgress(loaded.get(p.rule.id)!.state, view.field.mode, deps.logger, p);
       return new Member(deps, view, startedAt, progress, (v, onFallback) => readContext(v, deps, onFallback));
     });
-    const run = new GroupRun(deps, members, index);
+    const run = new GroupRun(deps, members);
     // The last save of a run also gives the lease up (one request fewer than saving, then releasing).
     const save = async (items: { m: Member; progress: Progress }[], last: boolean) => {
       const state = (progress: Progress, lease: RuleState['lease']): RuleState => ({
@@ -121,7 +121,6 @@ class GroupRun {
   constructor(
     private readonly deps: ExecuteDeps,
     private readonly members: Member[],
-    private readonly index: string[],
   ) {
     this.log = deps.logger;
     const fields = new Set<string>();
@@ -218,7 +217,6 @@ class GroupRun {
         yielded = true;
         const per = members.map(() => [] as EngineHit[]);
         for (const h of page) {
-          this.deps.schemaCache?.seen(this.index, h._index);
           for (const name of h.matched_queries ?? []) {
             const k = Number(name.slice(1));
             // Each rule gets its own copy: engines annotate documents.

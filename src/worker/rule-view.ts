@@ -2,10 +2,11 @@
  * What one run (of a rule, a group of rules, or a rescan) reads through: one point in time over the
  * indices, and each rule compiled against those indices' mappings with its read field and pushed-down
  * filters. Mappings are cached per index pattern list for `ttlMs` (a `SchemaCache` lives as long as the
- * worker process) and fetched again sooner when a read sees an index the cached mappings do not know.
+ * worker process) and fetched again at once when the patterns name an index the cached mappings do not know
+ * (a rollover, a new data stream): a read never runs with mappings that miss one of its indices.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { fetchIndexSchema } from '../es/mappings.js';
+import { fetchIndexSchema, resolveIndexNames } from '../es/mappings.js';
 import { ReadSnapshot } from '../es/snapshot.js';
 import type { IndexSchema } from '../mappings/index-mappings.js';
 import { prepareForIndices, type PreparedRule } from './prepared-rule.js';
@@ -27,20 +28,22 @@ export class SchemaCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The mappings of `index`: cached ones while younger than the TTL and while they know every index the
+   * patterns name now (one `_resolve/index` request), else fetched. Call it after opening the point in time,
+   * so that every index the read can see is checked.
+   */
   async get(client: Client, index: string[], signal?: AbortSignal): Promise<IndexSchema> {
     const key = JSON.stringify(index);
     const hit = this.entries.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.schema;
+    if (hit && this.now() - hit.at < this.ttlMs) {
+      const names = await resolveIndexNames(client, index, signal);
+      const known = new Set(hit.schema.indexNames);
+      if (names !== null && names.every((n) => known.has(n))) return hit.schema;
+    }
     const schema = await fetchIndexSchema(client, index, signal);
     if (this.ttlMs > 0) this.entries.set(key, { schema, at: this.now() });
     return schema;
-  }
-
-  /** A read returned a document of an index the mappings did not list: fetch them again next time. */
-  seen(index: string[], indexName: string): void {
-    const key = JSON.stringify(index);
-    const hit = this.entries.get(key);
-    if (hit && !hit.schema.indexNames.includes(indexName)) this.entries.delete(key);
   }
 }
 
@@ -51,11 +54,10 @@ export function viewOf(snapshot: ReadSnapshot, schema: IndexSchema, p: PreparedR
 }
 
 /** Opens the point in time first, so every index it holds is in the mappings read after it. */
-export async function openRuleView(client: Client, p: PreparedRule, signal?: AbortSignal, cache?: SchemaCache): Promise<RuleView> {
+export async function openRuleView(client: Client, p: PreparedRule, signal?: AbortSignal): Promise<RuleView> {
   const snapshot = await ReadSnapshot.open(client, p.rule.index, signal ? { signal } : {});
   try {
-    const schema = cache ? await cache.get(client, p.rule.index, signal) : await fetchIndexSchema(client, p.rule.index, signal);
-    return viewOf(snapshot, schema, p);
+    return viewOf(snapshot, await fetchIndexSchema(client, p.rule.index, signal), p);
   } catch (e) {
     await snapshot.close();
     throw e;
