@@ -172,9 +172,8 @@ class GroupRun {
     if (narrowing.length === 0) return;
     const fields = [...new Set(narrowing.flatMap((m) => m.keyFields()))];
     const queries = narrowing.map((m) => m.keysQuery(i)!);
-    const routed = await this.sharedRead(narrowing, queries, fields, (m, hits) => {
-      if (!m.addKeys(hits)) return;
-    });
+    // A member past the key cap stops narrowing (addKeys says so); the shared read goes on for the others.
+    const routed = await this.sharedRead(narrowing, queries, fields, (m, hits) => void m.addKeys(hits));
     if (routed) return;
     // Rule by rule (the shared read was rejected, or there is one rule).
     for (const m of narrowing) {
@@ -217,10 +216,11 @@ class GroupRun {
         yielded = true;
         const per = members.map(() => [] as EngineHit[]);
         for (const h of page) {
-          for (const name of h.matched_queries ?? []) {
+          const names = h.matched_queries ?? [];
+          for (const name of names) {
             const k = Number(name.slice(1));
-            // Each rule gets its own copy: engines annotate documents.
-            if (per[k]) per[k]!.push(this.toEngineHit(h, per.length > 1));
+            // A document routed to several rules gets a copy each: engines annotate documents.
+            if (per[k]) per[k]!.push(this.toEngineHit(h, names.length > 1));
           }
         }
         members.forEach((m, k) => {
