@@ -148,10 +148,10 @@ export async function kibanaWindow(client: Client, rule: Rule, o: WindowOptions,
   }
 }
 
-/** A request's kind by its path: `_search`, `_bulk`, `_mget`, `_pit`, `_mapping`, `_doc`, … */
+/** A request's kind by its path: `_search`, `_bulk`, `_mget`, `_pit`, `_mapping`, `_resolve`, `_doc`, … */
 export function requestKind(method: string, path: string): string {
   const p = path.split('?')[0]!;
-  const m = /\/(_search|_bulk|_mget|_pit|_mapping|_count|_msearch|_refresh|_update|_doc|_create|_field_caps|_delete_by_query|_update_by_query)\b/.exec(p);
+  const m = /\/(_search|_bulk|_mget|_pit|_mapping|_count|_msearch|_refresh|_update|_doc|_create|_field_caps|_resolve|_delete_by_query|_update_by_query)\b/.exec(p);
   if (m) return `${method} ${m[1]}`;
   return `${method} ${p.replace(/\/[^/]+/g, '/x').slice(0, 20)}`;
 }
